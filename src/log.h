@@ -1,0 +1,23 @@
+/* tend's own log lines: always to stderr (stdout belongs to the child). */
+#ifndef TEND_LOG_H
+#define TEND_LOG_H
+
+#include "compat.h"
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+
+void log_setup(enum log_level, enum log_format);
+void log_debug(const char *, ...) TEND_PRINTF(1, 2);
+void log_info(const char *, ...) TEND_PRINTF(1, 2);
+void log_warn(const char *, ...) TEND_PRINTF(1, 2);	/* appends strerror(errno) */
+void log_warnx(const char *, ...) TEND_PRINTF(1, 2);
+void log_error(const char *, ...) TEND_PRINTF(1, 2);	/* appends strerror(errno) */
+void log_errorx(const char *, ...) TEND_PRINTF(1, 2);
+void fatal(const char *, ...) TEND_PRINTF(1, 2) TEND_NORETURN;	/* exit 1 */
+void fatalx(const char *, ...) TEND_PRINTF(1, 2) TEND_NORETURN;
+
+/* One structured event: msg plus key=value pairs (NULL-terminated list of key, value). */
+void log_event(enum log_level, const char *msg, ...);
+
+#endif
