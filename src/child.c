@@ -1,1 +1,150 @@
-/* placeholder: being written */
+/*
+ * Spawning, signalling and reaping children. Between fork and exec only async-signal-safe
+ * calls are made: everything the child needs (argv, envp, user, groups) is prepared
+ * before fork.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+
+/* In the child: report errno to the parent through fd, then die as a shell would. */
+static void TEND_NORETURN
+child_fail(int fd, int err)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+static void TEND_NORETURN
+child_exec(const struct child_spec *s, int fd)
+{
+	int sig;
+
+	/* Our own group, so a group-wide SIGKILL reaches the workers and nothing else. */
+	if (setpgid(0, 0) != 0)
+		child_fail(fd, errno);
+	/* SIGTTOU is still blocked here (tend blocks its signals), so this cannot stop us. */
+	if (s->foreground && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
+		child_fail(fd, errno);
+	if (s->directory != NULL && chdir(s->directory) != 0)
+		child_fail(fd, errno);
+	if (s->set_user) {
+		if (setgroups((size_t)s->ngroups, s->groups) != 0 || setgid(s->gid) != 0 ||
+		    setuid(s->uid) != 0)
+			child_fail(fd, errno);
+	}
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(s->ignored, sig) == 1)
+			signal(sig, SIG_IGN);
+	if (sigprocmask(SIG_SETMASK, s->sigmask, NULL) != 0)
+		child_fail(fd, errno);
+	execvpe(s->argv[0], s->argv, s->envp);
+	child_fail(fd, errno);
+}
+
+pid_t
+child_spawn(const struct child_spec *s, int *errfd)
+{
+	int	fds[2];
+	pid_t	pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_exec(s, fds[1]);
+	}
+	close(fds[1]);
+	/* Also here, so a signal to the group cannot race the child's own setpgid. */
+	if (setpgid(pid, pid) != 0 && errno != EACCES && errno != ESRCH)
+		log_warn("setpgid %ld", (long)pid);
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
+		log_warn("fcntl");
+	*errfd = fds[0];
+	return pid;
+}
+
+int
+child_exec_error(int errfd)
+{
+	int	err = 0;
+	ssize_t	n;
+
+	if (errfd < 0)
+		return 0;
+	/* The child is gone, so the pipe holds the errno or EOF: this never blocks. */
+	do
+		n = read(errfd, &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(errfd);
+	return n == (ssize_t)sizeof err ? err : 0;
+}
+
+int
+child_kill(pid_t pid, pid_t pgid, bool group, int signo)
+{
+	int rc = 0;
+
+	if (group && pgid > 0 && kill(-pgid, signo) != 0 && errno != ESRCH) {
+		log_warn("kill -%d -%ld", signo, (long)pgid);
+		rc = -1;
+	}
+	/* The child itself too: it may have left its group (setsid). */
+	if (pid > 0 && kill(pid, signo) != 0 && errno != ESRCH) {
+		log_warn("kill -%d %ld", signo, (long)pid);
+		rc = -1;
+	}
+	return rc;
+}
+
+bool
+child_group_alive(pid_t pgid)
+{
+	if (pgid <= 0)
+		return false;
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+int
+child_reap(void (*cb)(void *, pid_t, int), void *arg)
+{
+	int	status, n = 0;
+	pid_t	pid;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			n++;
+			cb(arg, pid, status);
+			continue;
+		}
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0 && errno != ECHILD)
+			log_warn("waitpid");
+		return n;
+	}
+}

@@ -1,1 +1,609 @@
-/* placeholder: being written */
+/*
+ * The supervisor's state machine (doc/state-machine.md has the diagram). Every event goes
+ * through core_handle(); it changes the state and appends actions for the adapter. No
+ * syscalls, no clock: the time comes in with the event, so tests drive it with a fake one.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "config.h"
+#include "core.h"
+#include "core_restart.h"
+
+static const char *state_names[CORE_NSTATES] = {
+	"waiting", "starting", "running", "unhealthy", "stopping", "backoff",
+	"emergency-starting", "emergency-running", "recovering", "exited",
+};
+
+static const char *cause_names[CORE_NCAUSES] = {
+	"none", "exit", "signal", "startup-timeout", "hang", "reload-loop", "operator",
+	"recover", "shutdown",
+};
+
+const char *
+core_state_name(enum core_state s)
+{
+	return (unsigned)s < CORE_NSTATES ? state_names[s] : "?";
+}
+
+const char *
+core_cause_name(enum core_cause c)
+{
+	return (unsigned)c < CORE_NCAUSES ? cause_names[c] : "?";
+}
+
+static void
+emit(struct core_actions *a, enum core_action_type type, enum core_mode mode, int signo,
+    bool group, uint32_t seq, int code)
+{
+	struct core_action *act;
+
+	/* The machine never emits more than a handful per event; the bound is a bug check. */
+	if (a->n >= CORE_MAX_ACTIONS)
+		return;
+	act = &a->v[a->n++];
+	act->type = type;
+	act->mode = mode;
+	act->signo = signo;
+	act->group = group;
+	act->seq = seq;
+	act->code = code;
+}
+
+static void
+set_state(struct core *c, struct core_actions *a, int64_t now, enum core_state to)
+{
+	struct core_change *ch = &c->change;
+
+	ch->from = c->state;
+	ch->to = to;
+	ch->cause = c->cause;
+	ch->cause_arg = c->cause_arg;
+	ch->attempt = c->spawns;
+	ch->since_spawn = c->pid != 0 ? now - c->spawned_at : -1;
+	ch->last_probe = c->last_probe;
+	ch->probed = c->probed;
+	ch->failing_for = c->failing_since >= 0 ? now - c->failing_since : -1;
+	ch->delay = to == ST_BACKOFF ? c->delay : 0;
+	c->state = to;
+	emit(a, ACT_STATE, c->mode, 0, false, 0, 0);
+}
+
+void
+core_init(struct core *c, const struct core_conf *conf, uint64_t seed)
+{
+	memset(c, 0, sizeof *c);
+	c->conf = *conf;
+	if (c->conf.limit_burst < 1)
+		c->conf.limit_burst = 1;
+	if (c->conf.limit_burst > CORE_MAX_BURST)
+		c->conf.limit_burst = CORE_MAX_BURST;
+	c->state = ST_WAITING;
+	c->mode = MODE_NORMAL;
+	c->exit_code = -1;
+	c->next_probe = c->failing_since = c->healthy_since = c->last_ok = -1;
+	c->deadline = c->kill_at = c->hang_until = c->backoff_until = c->recover_at = -1;
+	c->recover_wait = conf->recover_after;
+	c->rng = seed;
+}
+
+bool
+core_healthy(const struct core *c)
+{
+	return c->state == ST_RUNNING || c->state == ST_EMERGENCY_RUNNING;
+}
+
+static bool
+starting(const struct core *c)
+{
+	return c->state == ST_STARTING || c->state == ST_EMERGENCY_STARTING ||
+	    c->state == ST_RECOVERING;
+}
+
+static bool
+probing_state(const struct core *c)
+{
+	return starting(c) || core_healthy(c) || c->state == ST_UNHEALTHY;
+}
+
+static void
+exit_now(struct core *c, struct core_actions *a, int64_t now, int code)
+{
+	c->exit_code = code;
+	set_state(c, a, now, ST_EXITED);
+	emit(a, ACT_EXIT, c->mode, 0, false, 0, code);
+}
+
+/* Spawn in mode m, or wait for dependencies first when they are to be checked again. */
+static void
+spawn(struct core *c, struct core_actions *a, int64_t now, enum core_mode m, bool first)
+{
+	c->mode = m;
+	c->backoff_until = -1;
+	if (c->conf.wait_deps && (first || c->conf.wait_each_start)) {
+		set_state(c, a, now, ST_WAITING);
+		emit(a, ACT_WAIT_DEPS, m, 0, false, 0, 0);
+		return;
+	}
+	emit(a, ACT_SPAWN, m, 0, false, 0, 0);
+}
+
+void
+core_start(struct core *c, int64_t now, struct core_actions *a)
+{
+	a->n = 0;
+	spawn(c, a, now, MODE_NORMAL, true);
+}
+
+/* The child entered a healthy state: arm the reset and recovery clocks. */
+static void
+became_healthy(struct core *c, struct core_actions *a, int64_t now)
+{
+	c->fails = c->oks = 0;
+	c->failing_since = -1;
+	c->healthy_since = now;
+	c->reset_pending = true;
+	c->ever_ready = true;
+	if (c->mode == MODE_EMERGENCY) {
+		if (c->conf.recover_after > 0 && !c->forced)
+			c->recover_at = now + c->recover_wait;
+		set_state(c, a, now, ST_EMERGENCY_RUNNING);
+	} else {
+		if (c->state == ST_RECOVERING)
+			c->recover_wait = c->conf.recover_after;
+		set_state(c, a, now, ST_RUNNING);
+	}
+}
+
+static void
+on_spawned(struct core *c, struct core_actions *a, int64_t now, pid_t pid)
+{
+	enum core_state to;
+
+	c->pid = pid;
+	c->group_alive = true;
+	c->spawned_at = now;
+	c->spawns++;
+	c->probing = false;
+	c->probed = false;
+	c->fails = c->oks = 0;
+	c->failing_since = -1;
+	c->killed = false;
+	if (c->after == AFTER_RECOVER)
+		to = ST_RECOVERING;
+	else
+		to = c->mode == MODE_EMERGENCY ? ST_EMERGENCY_STARTING : ST_STARTING;
+	c->after = AFTER_EXIT;
+	if (!c->conf.health[c->mode]) {
+		/* Without a health url, running means alive. */
+		c->state = to;
+		became_healthy(c, a, now);
+		return;
+	}
+	c->deadline = c->conf.startup_timeout > 0 ? now + c->conf.startup_timeout : -1;
+	c->next_probe = now + c->conf.startup_interval;
+	set_state(c, a, now, to);
+}
+
+/* SIGKILL for the group (and the child, should it have left its group). */
+static void
+kill_group(struct core *c, struct core_actions *a, int64_t now)
+{
+	emit(a, ACT_KILL, c->mode, SIGKILL, true, 0, 0);
+	c->killed = true;
+	/* Sent again after each stop_timeout while anything lingers, in case it raced a fork. */
+	c->kill_at = now + (c->conf.stop_timeout > 1000 ? c->conf.stop_timeout : 1000);
+}
+
+/* Ask the child (or its group, forward = group) to stop; SIGKILL follows at kill_at. */
+static void
+send_stop(struct core *c, struct core_actions *a, int64_t now, int signo, bool group)
+{
+	c->hang_until = -1;
+	if (c->conf.stop_timeout == 0) {
+		kill_group(c, a, now);
+		return;
+	}
+	emit(a, ACT_KILL, c->mode, signo, group || c->conf.forward_group, 0, 0);
+	if (c->kill_at < 0)
+		c->kill_at = now + c->conf.stop_timeout;
+}
+
+static void
+finish_stop(struct core *c, struct core_actions *a, int64_t now)
+{
+	int code;
+
+	c->kill_at = c->hang_until = -1;
+	c->killed = false;
+	switch (c->after) {
+	case AFTER_EXIT:
+		code = c->exit_code >= 0 ? c->exit_code : exit_code_of_status(c->last_status);
+		exit_now(c, a, now, code);
+		break;
+	case AFTER_BACKOFF:
+		c->delay = core_backoff(c->conf.backoff, c->conf.backoff_max, c->streak,
+		    core_random(c));
+		if (c->delay == 0) {
+			spawn(c, a, now, c->mode, false);
+			break;
+		}
+		c->backoff_until = now + c->delay;
+		set_state(c, a, now, ST_BACKOFF);
+		break;
+	case AFTER_SPAWN:
+		spawn(c, a, now, c->mode, false);
+		break;
+	case AFTER_EMERGENCY:
+		spawn(c, a, now, MODE_EMERGENCY, false);
+		break;
+	case AFTER_RECOVER:
+		spawn(c, a, now, MODE_NORMAL, false);
+		break;
+	}
+}
+
+/* Start the stop sequence for the current child; `after` says what follows it. */
+static void
+begin_stop(struct core *c, struct core_actions *a, int64_t now)
+{
+	if (c->probing) {
+		emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
+		c->probing = false;
+	}
+	c->next_probe = c->deadline = c->recover_at = -1;
+	c->healthy_since = -1;
+	c->reset_pending = false;
+	if (c->state != ST_STOPPING)
+		set_state(c, a, now, ST_STOPPING);
+	if (c->pid != 0) {
+		if (c->cause == CAUSE_HANG && c->conf.hang_signal != 0) {
+			/* A traceback first (Python's faulthandler on ABRT), then the stop. */
+			emit(a, ACT_KILL, c->mode, c->conf.hang_signal, false, 0, 0);
+			c->hang_until = now + c->conf.hang_signal_wait;
+		} else
+			send_stop(c, a, now, c->conf.stop_signal, false);
+	} else if (c->group_alive)
+		send_stop(c, a, now, c->conf.stop_signal, true);
+	else
+		finish_stop(c, a, now);
+}
+
+/* A failure of the child (any cause): decide what follows and stop it. */
+static void
+fail(struct core *c, struct core_actions *a, int64_t now, enum core_cause cause, int arg)
+{
+	bool clean = cause == CAUSE_EXIT && arg == 0;
+
+	c->cause = cause;
+	c->cause_arg = arg;
+	c->last_failure_at = now;
+	if (c->shutdown)
+		c->after = AFTER_EXIT;
+	else if (c->conf.policy == POLICY_NEVER || (clean && c->conf.policy == POLICY_ON_FAILURE))
+		c->after = AFTER_EXIT;
+	else if (c->state == ST_RECOVERING) {
+		/* Normal mode failed its trial: back to emergency, and wait longer next time. */
+		c->after = AFTER_EMERGENCY;
+		c->recover_wait = c->recover_wait > PARSE_DURATION_MAX / 2 ?
+		    PARSE_DURATION_MAX : c->recover_wait * 2;
+	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_STOP) {
+		c->after = AFTER_EXIT;
+		c->exit_code = EXIT_GAVE_UP;
+	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_EMERGENCY &&
+	    c->conf.emergency && c->mode == MODE_NORMAL) {
+		c->after = AFTER_EMERGENCY;
+		core_window_clear(c, MODE_EMERGENCY);
+	} else {
+		core_window_add(c, c->mode, now);
+		c->streak++;
+		c->after = AFTER_BACKOFF;
+		if (core_window_full(c, c->mode, now)) {
+			if (c->mode == MODE_NORMAL && c->conf.emergency) {
+				c->after = AFTER_EMERGENCY;
+				core_window_clear(c, MODE_EMERGENCY);
+				c->streak = 0;
+			} else {
+				c->after = AFTER_EXIT;
+				c->exit_code = EXIT_GAVE_UP;
+			}
+		}
+	}
+	if (c->after != AFTER_EXIT)
+		c->restarts[cause]++;
+	begin_stop(c, a, now);
+}
+
+/* A planned stop (operator, recovery): not a failure, not counted in the crash window. */
+static void
+planned_stop(struct core *c, struct core_actions *a, int64_t now, enum core_cause cause,
+    enum core_after after)
+{
+	c->cause = cause;
+	c->cause_arg = 0;
+	c->after = after;
+	c->restarts[cause]++;
+	begin_stop(c, a, now);
+}
+
+static void
+on_exited(struct core *c, struct core_actions *a, const struct core_event *ev)
+{
+	int st = ev->status;
+
+	if (ev->pid != c->pid || c->pid == 0)
+		return;
+	c->pid = 0;
+	c->last_status = st;
+	c->group_alive = ev->group_alive;
+	if (ev->err != 0) {
+		/* The command could not be executed: retrying will not help. */
+		c->after = AFTER_EXIT;
+		c->exit_code = ev->err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		c->cause = CAUSE_EXIT;
+		c->cause_arg = c->exit_code;
+		begin_stop(c, a, ev->now);
+		return;
+	}
+	if (c->state == ST_STOPPING) {
+		if (!c->group_alive)
+			finish_stop(c, a, ev->now);
+		else if (!c->killed)
+			send_stop(c, a, ev->now, c->conf.stop_signal, true);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		fail(c, a, ev->now, CAUSE_SIGNAL, WTERMSIG(st));
+	else
+		fail(c, a, ev->now, CAUSE_EXIT, WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+}
+
+static void
+on_probe(struct core *c, struct core_actions *a, const struct core_event *ev)
+{
+	int64_t now = ev->now, interval;
+	bool ok = ev->result == PROBE_OK;
+
+	if (!c->probing || ev->seq != c->seq || !probing_state(c))
+		return;	/* stale: the child it was for is gone */
+	c->probing = false;
+	c->last_probe = ev->result;
+	c->probed = true;
+	if (ok)
+		c->last_ok = now;
+	interval = starting(c) ? c->conf.startup_interval : c->conf.health_interval;
+	c->next_probe = c->probe_started + interval > now ? c->probe_started + interval : now;
+	if (starting(c)) {
+		/* Failures while starting are expected; only the deadline counts. */
+		if (ok) {
+			c->deadline = -1;
+			c->next_probe = now + c->conf.health_interval;
+			became_healthy(c, a, now);
+		}
+		return;
+	}
+	if (ok) {
+		c->fails = 0;
+		if (c->state == ST_UNHEALTHY && ++c->oks >= c->conf.success_threshold)
+			became_healthy(c, a, now);
+		return;
+	}
+	c->oks = 0;
+	if (c->fails++ == 0)
+		c->failing_since = now;
+	if (c->fails >= c->conf.failure_threshold) {
+		fail(c, a, now, CAUSE_HANG, 0);
+		return;
+	}
+	if (c->state != ST_UNHEALTHY) {
+		c->healthy_since = c->recover_at = -1;
+		c->reset_pending = false;
+		set_state(c, a, now, ST_UNHEALTHY);
+	}
+}
+
+static void
+on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
+{
+	bool stop = signo == SIGTERM || signo == SIGINT || signo == SIGQUIT;
+	int sig = signo == SIGTERM ? c->conf.stop_signal : signo;
+
+	if (!stop) {
+		if (c->pid != 0)
+			emit(a, ACT_KILL, c->mode, signo, c->conf.forward_group, 0, 0);
+		return;
+	}
+	if (c->shutdown) {
+		/* Asked again: pass it on again (a second Ctrl-C), the SIGKILL clock runs on. */
+		if (c->pid != 0)
+			emit(a, ACT_KILL, c->mode, sig, c->conf.forward_group, 0, 0);
+		return;
+	}
+	c->shutdown = true;
+	c->after = AFTER_EXIT;
+	if (c->state == ST_STOPPING)
+		return;	/* the stop under way goes on; then tend exits */
+	if (c->pid == 0) {
+		exit_now(c, a, now, 128 + signo);
+		return;
+	}
+	c->cause = CAUSE_SHUTDOWN;
+	c->cause_arg = signo;
+	if (c->probing) {
+		emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
+		c->probing = false;
+	}
+	c->next_probe = c->deadline = c->recover_at = c->healthy_since = -1;
+	set_state(c, a, now, ST_STOPPING);
+	send_stop(c, a, now, sig, false);
+}
+
+static void
+on_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
+{
+	int64_t now = ev->now;
+
+	if (c->shutdown || c->state == ST_STOPPING || c->state == ST_EXITED)
+		return;
+	if (ev->type == CE_OP_EMERGENCY) {
+		if (ev->on == c->forced)
+			return;
+		c->forced = ev->on;
+		if (ev->on && c->mode == MODE_EMERGENCY) {
+			c->recover_at = -1;
+			return;
+		}
+		if (!ev->on && c->mode == MODE_NORMAL)
+			return;
+	}
+	if (c->state == ST_WAITING)
+		return;
+	if (c->state == ST_BACKOFF) {
+		/* No child to stop: start the one asked for now. */
+		if (ev->type == CE_OP_EMERGENCY)
+			c->mode = ev->on ? MODE_EMERGENCY : MODE_NORMAL;
+		spawn(c, a, now, c->mode, false);
+		return;
+	}
+	if (ev->type == CE_OP_RESTART)
+		planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
+	else
+		planned_stop(c, a, now, CAUSE_OPERATOR, ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
+}
+
+/* Deadlines that have passed, then the next probe; runs after every event. */
+static void
+run_timers(struct core *c, struct core_actions *a, int64_t now)
+{
+	if (c->state == ST_STOPPING) {
+		if (c->hang_until >= 0 && now >= c->hang_until && c->pid != 0)
+			send_stop(c, a, now, c->conf.stop_signal, false);
+		if (c->kill_at >= 0 && now >= c->kill_at)
+			kill_group(c, a, now);
+		return;
+	}
+	if (c->state == ST_BACKOFF) {
+		if (now >= c->backoff_until)
+			spawn(c, a, now, c->mode, false);
+		return;
+	}
+	if (!probing_state(c))
+		return;
+	if (starting(c) && c->deadline >= 0 && now >= c->deadline) {
+		fail(c, a, now, CAUSE_STARTUP_TIMEOUT, 0);
+		return;
+	}
+	if (c->reset_pending && now - c->healthy_since >= c->conf.reset_after) {
+		/* Healthy long enough: forget past failures of this mode and the backoff. */
+		c->reset_pending = false;
+		c->streak = 0;
+		core_window_clear(c, c->mode);
+	}
+	if (c->state == ST_EMERGENCY_RUNNING && c->recover_at >= 0 && now >= c->recover_at) {
+		planned_stop(c, a, now, CAUSE_RECOVER, AFTER_RECOVER);
+		return;
+	}
+	if (c->conf.health[c->mode] && !c->probing && c->next_probe >= 0 &&
+	    now >= c->next_probe) {
+		c->probing = true;
+		c->probe_started = now;
+		emit(a, ACT_PROBE, c->mode, 0, false, ++c->seq, 0);
+	}
+}
+
+void
+core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
+{
+	int64_t now = ev->now;
+
+	a->n = 0;
+	if (c->state == ST_EXITED)
+		return;
+	switch (ev->type) {
+	case CE_TICK:
+		break;
+	case CE_DEPS_READY:
+		if (c->state == ST_WAITING)
+			emit(a, ACT_SPAWN, c->mode, 0, false, 0, 0);
+		break;
+	case CE_DEPS_FAILED:
+		if (c->state == ST_WAITING)
+			exit_now(c, a, now, EXIT_GAVE_UP);
+		break;
+	case CE_SPAWNED:
+		on_spawned(c, a, now, ev->pid);
+		break;
+	case CE_SPAWN_FAILED:
+		/* fork() failed (EAGAIN, ENOMEM): a failure like any other, retried later. */
+		c->pid = 0;
+		c->group_alive = false;
+		fail(c, a, now, CAUSE_EXIT, 255);
+		break;
+	case CE_EXITED:
+		on_exited(c, a, ev);
+		break;
+	case CE_GROUP_GONE:
+		c->group_alive = false;
+		if (c->state == ST_STOPPING && c->pid == 0)
+			finish_stop(c, a, now);
+		break;
+	case CE_PROBE:
+		on_probe(c, a, ev);
+		break;
+	case CE_SIGNAL:
+		on_signal(c, a, now, ev->signo);
+		break;
+	case CE_RELOAD_LOOP:
+		if (c->pid != 0 && c->state != ST_STOPPING)
+			fail(c, a, now, CAUSE_RELOAD_LOOP, 0);
+		break;
+	case CE_OP_RESTART:
+	case CE_OP_EMERGENCY:
+		on_operator(c, a, ev);
+		break;
+	}
+	if (c->state != ST_EXITED)
+		run_timers(c, a, now);
+}
+
+static void
+earliest(int64_t *best, int64_t t)
+{
+	if (t >= 0 && (*best < 0 || t < *best))
+		*best = t;
+}
+
+int64_t
+core_next_deadline(const struct core *c)
+{
+	int64_t t = -1;
+
+	switch (c->state) {
+	case ST_STOPPING:
+		if (c->pid != 0)
+			earliest(&t, c->hang_until);
+		earliest(&t, c->kill_at);
+		break;
+	case ST_BACKOFF:
+		earliest(&t, c->backoff_until);
+		break;
+	case ST_WAITING:
+	case ST_EXITED:
+		break;
+	default:
+		if (starting(c))
+			earliest(&t, c->deadline);
+		if (c->reset_pending)
+			earliest(&t, c->healthy_since + c->conf.reset_after);
+		if (c->state == ST_EMERGENCY_RUNNING)
+			earliest(&t, c->recover_at);
+		if (c->conf.health[c->mode] && !c->probing)
+			earliest(&t, c->next_probe);
+		break;
+	}
+	return t;
+}

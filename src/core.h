@@ -41,6 +41,15 @@ enum core_cause {
 
 enum core_mode { MODE_NORMAL, MODE_EMERGENCY };
 
+/* What the machine does once a stop has finished (child reaped, group empty). */
+enum core_after {
+	AFTER_EXIT,		/* exit tend with exit_code (or the child's status) */
+	AFTER_BACKOFF,		/* wait the backoff delay, then spawn in the current mode */
+	AFTER_SPAWN,		/* spawn again at once, same mode (operator restart) */
+	AFTER_EMERGENCY,	/* spawn in emergency mode */
+	AFTER_RECOVER,		/* spawn in normal mode, on trial */
+};
+
 /* The settings the machine needs, copied from struct config by the adapter. */
 struct core_conf {
 	int		policy;			/* enum restart_policy */
@@ -65,28 +74,28 @@ struct core_conf {
 #define CORE_MAX_BURST 100
 
 enum core_event_type {
-	EV_TICK,		/* time passed (a deadline the adapter was told about) */
-	EV_DEPS_READY,		/* every wait_for target answered */
-	EV_DEPS_FAILED,		/* wait_timeout reached */
-	EV_SPAWNED,		/* pid */
-	EV_SPAWN_FAILED,	/* fork failed (err): retried like a crash */
-	EV_EXITED,		/* the main child was reaped: status, exec_errno */
-	EV_GROUP_GONE,		/* the child's process group has no member left */
-	EV_PROBE,		/* seq, result, http_status, latency */
-	EV_SIGNAL,		/* signo, sent to tend */
-	EV_RELOAD_LOOP,		/* the output watcher saw a reload loop */
-	EV_OP_RESTART,		/* operator: restart the child */
-	EV_OP_EMERGENCY,	/* operator: on = force emergency mode, off = back to normal */
+	CE_TICK,		/* time passed (a deadline the adapter was told about) */
+	CE_DEPS_READY,		/* every wait_for target answered */
+	CE_DEPS_FAILED,		/* wait_timeout reached */
+	CE_SPAWNED,		/* pid */
+	CE_SPAWN_FAILED,	/* fork failed (err): retried like a crash */
+	CE_EXITED,		/* the main child was reaped: status, exec_errno */
+	CE_GROUP_GONE,		/* the child's process group has no member left */
+	CE_PROBE,		/* seq, result, http_status, latency */
+	CE_SIGNAL,		/* signo, sent to tend */
+	CE_RELOAD_LOOP,		/* the output watcher saw a reload loop */
+	CE_OP_RESTART,		/* operator: restart the child */
+	CE_OP_EMERGENCY,	/* operator: on = force emergency mode, off = back to normal */
 };
 
 struct core_event {
 	enum core_event_type	type;
 	int64_t			now;
 	pid_t			pid;
-	int			status;		/* EV_EXITED: wait status */
-	int			err;		/* EV_EXITED: exec errno (0: exec worked) */
-	bool			group_alive;	/* EV_EXITED: others left in the group */
-	uint32_t		seq;		/* EV_PROBE */
+	int			status;		/* CE_EXITED: wait status */
+	int			err;		/* CE_EXITED: exec errno (0: exec worked) */
+	bool			group_alive;	/* CE_EXITED: others left in the group */
+	uint32_t		seq;		/* CE_PROBE */
 	enum probe_result	result;
 	int			http_status;
 	int64_t			latency;
@@ -95,9 +104,9 @@ struct core_event {
 };
 
 enum core_action_type {
-	ACT_SPAWN,	/* mode; reply with EV_SPAWNED or EV_SPAWN_FAILED */
+	ACT_SPAWN,	/* mode; reply with CE_SPAWNED or CE_SPAWN_FAILED */
 	ACT_KILL,	/* signo to the child (group = false) or its process group */
-	ACT_PROBE,	/* start probe seq for mode; reply with EV_PROBE */
+	ACT_PROBE,	/* start probe seq for mode; reply with CE_PROBE */
 	ACT_PROBE_CANCEL,
 	ACT_WAIT_DEPS,	/* start waiting for wait_for targets */
 	ACT_STATE,	/* the state changed: log it, notify, update status */
@@ -124,7 +133,7 @@ struct core_change {
 	enum core_state		from, to;
 	enum core_cause		cause;
 	int			cause_arg;	/* exit code or signal number */
-	int			attempt;	/* spawns so far in this run of failures */
+	int			attempt;	/* spawns since tend started */
 	int64_t			since_spawn;	/* ms, -1 if no child */
 	enum probe_result	last_probe;
 	bool			probed;		/* last_probe is meaningful */
@@ -139,13 +148,13 @@ struct core {
 	bool			forced;		/* operator forced emergency mode */
 	bool			shutdown;	/* tend was told to stop */
 	int			exit_code;	/* when shutdown or giving up */
-	enum core_state		after;		/* after stopping: ST_BACKOFF, ST_EMERGENCY_STARTING, ST_RECOVERING, ST_EXITED */
+	enum core_after		after;		/* what follows the stop under way */
+	bool			killed;		/* SIGKILL sent to the group in this stop */
 
 	pid_t			pid;		/* main child, 0 if none */
 	bool			group_alive;
 	int64_t			spawned_at;
 	int			last_status;	/* wait status of the last child */
-	bool			exited_once;
 
 	/* Probes. */
 	uint32_t		seq;
@@ -172,7 +181,9 @@ struct core {
 	int			streak;		/* failures since the last reset */
 	int64_t			delay;		/* backoff of the pending restart */
 	int64_t			recover_wait;
-	int			attempt;
+	int			spawns;		/* children spawned since tend started */
+	bool			reset_pending;	/* healthy, reset_after not reached yet */
+	int64_t			probe_started;
 	enum core_cause		cause;		/* of the current stop / last failure */
 	int			cause_arg;
 	int64_t			last_failure_at;
@@ -186,7 +197,7 @@ void core_init(struct core *, const struct core_conf *, uint64_t seed);
 /* First step: wait for dependencies or spawn. */
 void core_start(struct core *, int64_t now, struct core_actions *);
 void core_handle(struct core *, const struct core_event *, struct core_actions *);
-/* The earliest deadline the adapter must wake up for with EV_TICK, or -1. */
+/* The earliest deadline the adapter must wake up for with CE_TICK, or -1. */
 int64_t core_next_deadline(const struct core *);
 
 bool core_healthy(const struct core *);	/* running or emergency-running */

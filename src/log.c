@@ -216,3 +216,9 @@ log_event(enum log_level level, const char *msg, ...)
 	va_end(ap);
 	emit(level, msg, kv, n);
 }
+
+void
+log_eventv(enum log_level level, const char *msg, const char *const *kv, size_t n)
+{
+	emit(level, msg, kv, n);
+}

@@ -2,6 +2,8 @@
 #ifndef TEND_LOG_H
 #define TEND_LOG_H
 
+#include <stddef.h>
+
 #include "compat.h"
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -19,5 +21,7 @@ void fatalx(const char *, ...) TEND_PRINTF(1, 2) TEND_NORETURN;
 
 /* One structured event: msg plus key=value pairs (NULL-terminated list of key, value). */
 void log_event(enum log_level, const char *msg, ...);
+/* The same with an array of n strings (key, value, key, value, ...). */
+void log_eventv(enum log_level, const char *msg, const char *const *kv, size_t n);
 
 #endif

@@ -1,1 +1,28 @@
-int main(void) { return 0; }
+/*
+ * tend: a PID-1-capable supervisor for container entrypoints. main() only wires the
+ * configuration to the supervisor; see README.md "Where things live".
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "supervise.h"
+
+extern char **environ;
+
+int
+main(int argc, char **argv)
+{
+	struct config	cfg;
+	int		code = 0;
+
+	if (config_load(&cfg, argc, argv, environ, &code) == CONFIG_EXIT)
+		return code;
+	log_setup(cfg.log_level, cfg.log_format);
+	code = supervise_run(&cfg);
+	config_free(&cfg);
+	return code;
+}

@@ -1,1 +1,508 @@
-/* placeholder: being written */
+/*
+ * The adapter around the core: one libev loop; signals, reaped children, probe results
+ * and one deadline timer become core events; the core's actions become syscalls here.
+ * Events caused by actions (a spawn's pid) are queued, not fed back recursively.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "child.h"
+#include "config.h"
+#include "core.h"
+#include "log.h"
+#include "probe.h"
+#include "signals.h"
+#include "supervise.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define QUEUE_MAX 8
+
+struct supervisor {
+	const struct config	*cfg;
+	struct ev_loop		*loop;
+	struct core		 core;
+	ev_timer		 deadline;	/* the core's next deadline */
+	ev_timer		 group_poll;	/* group members that are not our children */
+	struct probe		*probe;
+	char			**envp[2];	/* per mode */
+	bool			 foreground;
+	pid_t			 pid;		/* main child */
+	pid_t			 pgid;		/* its process group, kept after it exits */
+	int			 errfd;
+	const char		*argv0;		/* of the main child, for messages */
+	uint32_t		 probe_seq;	/* of the probe under way */
+	bool			 reaped_main;
+	int			 main_status;
+	unsigned long		 orphans;	/* reaped processes other than the main child */
+	int			 exit_code;
+	bool			 done;
+	struct core_event	 queue[QUEUE_MAX];
+	int			 nqueue;
+};
+
+static void feed(struct supervisor *, struct core_event *);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		fatal("clock_gettime");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct core_event
+event(enum core_event_type type)
+{
+	struct core_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.now = now_ms();
+	return ev;
+}
+
+/* Set KEY=VALUE in env (n entries, room for one more), replacing an existing KEY. */
+static void
+env_set(char **env, size_t *n, const char *kv)
+{
+	size_t klen = strcspn(kv, "=") + 1, i;
+
+	for (i = 0; i < *n; i++)
+		if (strncmp(env[i], kv, klen) == 0)
+			break;
+	if (i < *n)
+		free(env[i]);
+	else
+		(*n)++;
+	env[i] = xstrdup(kv);
+}
+
+/* The child's environment: tend's own, then the [program] and extra (emergency) lists. */
+static char **
+build_env(char **env, const struct strlist *prog, const struct strlist *extra,
+    bool faulthandler)
+{
+	size_t	 n = 0, i;
+	char	**out;
+
+	while (env[n] != NULL)
+		n++;
+	out = xcalloc(n + prog->n + (extra != NULL ? extra->n : 0) + 2, sizeof *out);
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(env[i]);
+	/* Python prints every thread's traceback on hang_signal (ABRT) with this set. */
+	if (faulthandler)
+		env_set(out, &n, "PYTHONFAULTHANDLER=1");
+	for (i = 0; i < prog->n; i++)
+		env_set(out, &n, prog->v[i]);
+	for (i = 0; extra != NULL && i < extra->n; i++)
+		env_set(out, &n, extra->v[i]);
+	out[n] = NULL;
+	return out;
+}
+
+static void
+free_env(char **env)
+{
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+static void
+do_spawn(struct supervisor *s, enum core_mode mode)
+{
+	const struct config	*cfg = s->cfg;
+	struct child_spec	 spec;
+	struct core_event	 ev;
+	pid_t			 pid;
+
+	memset(&spec, 0, sizeof spec);
+	spec.argv = mode == MODE_EMERGENCY && cfg->emergency_command != NULL ?
+	    cfg->emergency_command : cfg->command;
+	spec.envp = s->envp[mode];
+	spec.directory = cfg->directory;
+	spec.set_user = cfg->has_user;
+	spec.uid = cfg->uid;
+	spec.gid = cfg->gid;
+	spec.groups = cfg->groups;
+	spec.ngroups = cfg->ngroups;
+	spec.sigmask = signals_orig_mask();
+	spec.ignored = signals_ignored();
+	spec.foreground = s->foreground;
+	s->argv0 = spec.argv[0];
+	pid = child_spawn(&spec, &s->errfd);
+	if (pid < 0) {
+		log_warn("cannot start '%s'", spec.argv[0]);
+		ev = event(CE_SPAWN_FAILED);
+	} else {
+		s->pid = s->pgid = pid;
+		s->reaped_main = false;
+		ev = event(CE_SPAWNED);
+		ev.pid = pid;
+	}
+	if (s->nqueue < QUEUE_MAX)
+		s->queue[s->nqueue++] = ev;
+}
+
+static void
+on_probe_done(void *arg, enum probe_result result, int http_status, int64_t latency)
+{
+	struct supervisor	*s = arg;
+	struct core_event	 ev = event(CE_PROBE);
+
+	ev.seq = s->probe_seq;
+	ev.result = result;
+	ev.http_status = http_status;
+	ev.latency = latency;
+	log_debug("probe %s status=%d latency=%lldms", probe_result_name(result), http_status,
+	    (long long)latency);
+	feed(s, &ev);
+}
+
+static void
+do_probe(struct supervisor *s, enum core_mode mode, uint32_t seq)
+{
+	const struct config	*cfg = s->cfg;
+	struct probe_spec	 spec;
+
+	spec.url = mode == MODE_EMERGENCY ? &cfg->emergency_health : &cfg->health;
+	spec.timeout = cfg->health_timeout;
+	spec.expect_status = &cfg->expect_status;
+	spec.expect_body = cfg->expect_body;
+	s->probe_seq = seq;
+	probe_start(s->probe, &spec, on_probe_done, s);
+}
+
+static void
+fmt_ms(char *buf, size_t len, int64_t ms)
+{
+	snprintf(buf, len, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
+/* One log line per state change: state, cause, attempt, time since spawn, last probe. */
+static void
+log_change(struct supervisor *s)
+{
+	const struct core_change *ch = &s->core.change;
+	const char	*kv[24];
+	char		 cause[48], pid[24], attempt[16], uptime[32], failing[32], delay[32];
+	size_t		 n = 0;
+	enum log_level	 level = LOG_INFO;
+
+	kv[n++] = "from";
+	kv[n++] = core_state_name(ch->from);
+	if (s->core.pid != 0) {
+		snprintf(pid, sizeof pid, "%ld", (long)s->core.pid);
+		kv[n++] = "pid";
+		kv[n++] = pid;
+	}
+	kv[n++] = "mode";
+	kv[n++] = s->core.mode == MODE_EMERGENCY ? "emergency" : "normal";
+	if (ch->cause != CAUSE_NONE && (ch->to == ST_STOPPING || ch->to == ST_BACKOFF ||
+	    ch->to == ST_EXITED)) {
+		if (ch->cause == CAUSE_EXIT)
+			snprintf(cause, sizeof cause, "exit:%d", ch->cause_arg);
+		else if (ch->cause == CAUSE_SIGNAL || ch->cause == CAUSE_SHUTDOWN)
+			snprintf(cause, sizeof cause, "%s:%s", core_cause_name(ch->cause),
+			    signal_name(ch->cause_arg));
+		else
+			snprintf(cause, sizeof cause, "%s", core_cause_name(ch->cause));
+		kv[n++] = "cause";
+		kv[n++] = cause;
+		if (ch->cause != CAUSE_SHUTDOWN && ch->cause != CAUSE_OPERATOR &&
+		    ch->cause != CAUSE_RECOVER && ch->to == ST_STOPPING)
+			level = LOG_WARN;
+	}
+	snprintf(attempt, sizeof attempt, "%d", ch->attempt);
+	kv[n++] = "attempt";
+	kv[n++] = attempt;
+	if (ch->since_spawn >= 0) {
+		fmt_ms(uptime, sizeof uptime, ch->since_spawn);
+		kv[n++] = "uptime";
+		kv[n++] = uptime;
+	}
+	if (ch->probed) {
+		kv[n++] = "probe";
+		kv[n++] = probe_result_name(ch->last_probe);
+	}
+	if (ch->failing_for >= 0) {
+		fmt_ms(failing, sizeof failing, ch->failing_for);
+		kv[n++] = "failing_for";
+		kv[n++] = failing;
+	}
+	if (ch->to == ST_BACKOFF) {
+		fmt_ms(delay, sizeof delay, ch->delay);
+		kv[n++] = "delay";
+		kv[n++] = delay;
+	}
+	if (ch->to == ST_EXITED) {
+		snprintf(delay, sizeof delay, "%d", s->core.exit_code);
+		kv[n++] = "code";
+		kv[n++] = delay;
+	}
+	log_eventv(level, core_state_name(ch->to), kv, n);
+}
+
+static void
+do_actions(struct supervisor *s, const struct core_actions *acts)
+{
+	int i;
+
+	for (i = 0; i < acts->n; i++) {
+		const struct core_action *a = &acts->v[i];
+
+		switch (a->type) {
+		case ACT_SPAWN:
+			do_spawn(s, a->mode);
+			break;
+		case ACT_KILL:
+			log_debug("signal %s to %s %ld", signal_name(a->signo),
+			    a->group ? "group" : "pid", (long)s->pgid);
+			child_kill(s->core.pid, s->pgid, a->group, a->signo);
+			break;
+		case ACT_PROBE:
+			do_probe(s, a->mode, a->seq);
+			break;
+		case ACT_PROBE_CANCEL:
+			probe_cancel(s->probe);
+			break;
+		case ACT_WAIT_DEPS:
+			/* Dependency waits are not implemented yet: go on at once. */
+			log_warnx("[startup] wait_for is not implemented yet; not waiting");
+			if (s->nqueue < QUEUE_MAX)
+				s->queue[s->nqueue++] = event(CE_DEPS_READY);
+			break;
+		case ACT_STATE:
+			log_change(s);
+			break;
+		case ACT_EXIT:
+			s->exit_code = a->code;
+			s->done = true;
+			ev_break(s->loop, EVBREAK_ALL);
+			break;
+		}
+	}
+}
+
+/* Re-arm the single timer to the core's next deadline, and the group poll if needed. */
+static void
+rearm(struct supervisor *s)
+{
+	int64_t next = core_next_deadline(&s->core);
+
+	ev_timer_stop(s->loop, &s->deadline);
+	if (next >= 0 && !s->done) {
+		int64_t delay = next - now_ms();
+
+		ev_timer_set(&s->deadline, delay > 0 ? (double)delay / 1000.0 : 0., 0.);
+		ev_timer_start(s->loop, &s->deadline);
+	}
+	if (s->core.state == ST_STOPPING && s->core.pid == 0 && s->core.group_alive &&
+	    !s->done) {
+		if (!ev_is_active(&s->group_poll))
+			ev_timer_again(s->loop, &s->group_poll);
+	} else
+		ev_timer_stop(s->loop, &s->group_poll);
+}
+
+static void
+feed(struct supervisor *s, struct core_event *first)
+{
+	struct core_actions	acts;
+	struct core_event	ev = *first;
+
+	for (;;) {
+		core_handle(&s->core, &ev, &acts);
+		do_actions(s, &acts);
+		if (s->nqueue == 0 || s->done)
+			break;
+		ev = s->queue[0];
+		memmove(s->queue, s->queue + 1, (size_t)--s->nqueue * sizeof s->queue[0]);
+	}
+	s->nqueue = 0;
+	rearm(s);
+}
+
+static void
+on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct supervisor	*s = w->data;
+	struct core_event	 ev = event(CE_TICK);
+
+	feed(s, &ev);
+}
+
+static void
+check_group(struct supervisor *s)
+{
+	struct core_event ev;
+
+	if (s->core.state == ST_STOPPING && s->core.pid == 0 && s->core.group_alive &&
+	    !child_group_alive(s->pgid)) {
+		ev = event(CE_GROUP_GONE);
+		feed(s, &ev);
+	}
+}
+
+static void
+on_group_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	check_group(w->data);
+}
+
+static void
+on_reaped(void *arg, pid_t pid, int status)
+{
+	struct supervisor *s = arg;
+
+	if (pid == s->pid) {
+		s->reaped_main = true;
+		s->main_status = status;
+	} else
+		s->orphans++;
+}
+
+/* SIGCHLD: reap everything first, then report the main child with its group's state. */
+static void
+reap(struct supervisor *s)
+{
+	struct core_event ev;
+
+	child_reap(on_reaped, s);
+	if (s->reaped_main) {
+		s->reaped_main = false;
+		ev = event(CE_EXITED);
+		ev.pid = s->pid;
+		ev.status = s->main_status;
+		ev.err = child_exec_error(s->errfd);
+		s->errfd = -1;
+		ev.group_alive = child_group_alive(s->pgid);
+		if (ev.err != 0)
+			log_errorx("cannot run '%s': %s", s->argv0, strerror(ev.err));
+		s->pid = 0;
+		feed(s, &ev);
+	}
+	check_group(s);
+}
+
+static void
+on_signal(void *arg, const struct signalfd_siginfo *si)
+{
+	struct supervisor	*s = arg;
+	struct core_event	 ev;
+
+	if (si->ssi_signo == SIGCHLD) {
+		reap(s);
+		return;
+	}
+	/* tend's own SIGPIPE (a write to a closed pipe) is not the child's business. */
+	if (si->ssi_pid == (uint32_t)getpid() && si->ssi_code == SI_USER)
+		return;
+	log_debug("signal %s from pid %u", signal_name((int)si->ssi_signo), si->ssi_pid);
+	ev = event(CE_SIGNAL);
+	ev.signo = (int)si->ssi_signo;
+	feed(s, &ev);
+}
+
+static void
+core_conf_from(struct core_conf *cc, const struct config *cfg)
+{
+	memset(cc, 0, sizeof *cc);
+	cc->policy = cfg->policy;
+	cc->backoff = cfg->backoff;
+	cc->backoff_max = cfg->backoff_max;
+	cc->limit_burst = cfg->limit_burst;
+	cc->limit_interval = cfg->limit_interval;
+	cc->reset_after = cfg->reset_after;
+	cc->startup_timeout = cfg->startup_timeout;
+	cc->startup_interval = cfg->startup_interval;
+	cc->health_interval = cfg->health_interval;
+	cc->failure_threshold = cfg->failure_threshold;
+	cc->success_threshold = cfg->success_threshold;
+	cc->health[MODE_NORMAL] = cfg->health_url != NULL;
+	cc->health[MODE_EMERGENCY] = cfg->emergency_health_url != NULL || cfg->health_url != NULL;
+	cc->emergency = cfg->emergency;
+	cc->recover_after = cfg->recover_after;
+	cc->stop_signal = cfg->stop_signal;
+	cc->stop_timeout = cfg->stop_timeout;
+	cc->forward_group = cfg->forward == FORWARD_GROUP;
+	cc->hang_signal = cfg->hang_signal;
+	cc->hang_signal_wait = cfg->hang_signal_wait;
+	cc->loop_action = cfg->loop_action;
+	cc->wait_deps = cfg->wait_for.n > 0;
+	cc->wait_each_start = cfg->wait_each_start;
+}
+
+int
+supervise_run(const struct config *cfg)
+{
+	struct supervisor	s;
+	struct core_conf	cc;
+	struct core_actions	acts;
+	bool			fh = cfg->hang_signal != 0;
+
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	s.errfd = -1;
+	s.exit_code = 1;
+	/* Not the default loop: libev would install its own SIGCHLD reaper there. */
+	s.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
+	if (s.loop == NULL)
+		fatalx("cannot create the event loop");
+	if (signals_setup(s.loop, on_signal, &s) != 0)
+		fatal("cannot set up signal handling");
+	if (getpid() != 1 && cfg->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		log_warn("cannot become a subreaper; orphans will not be reaped by tend");
+	s.foreground = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	s.envp[MODE_NORMAL] = build_env(environ, &cfg->environment, NULL, fh);
+	s.envp[MODE_EMERGENCY] = build_env(environ, &cfg->environment,
+	    &cfg->emergency_environment, fh);
+	s.probe = probe_new(s.loop);
+	ev_init(&s.deadline, on_deadline);
+	s.deadline.data = &s;
+	ev_init(&s.group_poll, on_group_poll);
+	s.group_poll.repeat = 0.1;
+	s.group_poll.data = &s;
+
+	core_conf_from(&cc, cfg);
+	core_init(&s.core, &cc, (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32));
+	core_start(&s.core, now_ms(), &acts);
+	do_actions(&s, &acts);
+	if (s.nqueue > 0) {
+		struct core_event ev = s.queue[0];
+
+		memmove(s.queue, s.queue + 1, (size_t)--s.nqueue * sizeof s.queue[0]);
+		feed(&s, &ev);
+	} else
+		rearm(&s);
+	if (!s.done)
+		ev_run(s.loop, 0);
+
+	if (s.errfd >= 0)
+		close(s.errfd);
+	probe_free(s.probe);
+	ev_timer_stop(s.loop, &s.deadline);
+	ev_timer_stop(s.loop, &s.group_poll);
+	signals_teardown(s.loop);
+	ev_loop_destroy(s.loop);
+	free_env(s.envp[MODE_NORMAL]);
+	free_env(s.envp[MODE_EMERGENCY]);
+	return s.exit_code;
+}
