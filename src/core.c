@@ -61,16 +61,21 @@ set_state(struct core *c, struct core_actions *a, int64_t now, enum core_state t
 
 	ch->from = c->state;
 	ch->to = to;
+	ch->mode = c->mode;
+	ch->pid = c->pid;
+	ch->code = c->exit_code;
 	ch->cause = c->cause;
 	ch->cause_arg = c->cause_arg;
 	ch->attempt = c->spawns;
-	ch->since_spawn = c->pid != 0 ? now - c->spawned_at : -1;
+	ch->since_spawn = c->spawns > 0 ? now - c->spawned_at : -1;
 	ch->last_probe = c->last_probe;
 	ch->probed = c->probed;
 	ch->failing_for = c->failing_since >= 0 ? now - c->failing_since : -1;
 	ch->delay = to == ST_BACKOFF ? c->delay : 0;
 	c->state = to;
 	emit(a, ACT_STATE, c->mode, 0, false, 0, 0);
+	if (a->n > 0 && a->v[a->n - 1].type == ACT_STATE)
+		a->v[a->n - 1].change = *ch;
 }
 
 void
@@ -258,6 +263,10 @@ begin_stop(struct core *c, struct core_actions *a, int64_t now)
 	c->next_probe = c->deadline = c->recover_at = -1;
 	c->healthy_since = -1;
 	c->reset_pending = false;
+	if (c->pid == 0 && !c->group_alive) {
+		finish_stop(c, a, now);	/* nothing to stop */
+		return;
+	}
 	if (c->state != ST_STOPPING)
 		set_state(c, a, now, ST_STOPPING);
 	if (c->pid != 0) {
@@ -267,10 +276,8 @@ begin_stop(struct core *c, struct core_actions *a, int64_t now)
 			c->hang_until = now + c->conf.hang_signal_wait;
 		} else
 			send_stop(c, a, now, c->conf.stop_signal, false);
-	} else if (c->group_alive)
+	} else
 		send_stop(c, a, now, c->conf.stop_signal, true);
-	else
-		finish_stop(c, a, now);
 }
 
 /* A failure of the child (any cause): decide what follows and stop it. */

@@ -113,6 +113,22 @@ enum core_action_type {
 	ACT_EXIT,	/* exit tend with code */
 };
 
+/* What an ACT_STATE action describes. */
+struct core_change {
+	enum core_state		from, to;
+	enum core_mode		mode;
+	pid_t			pid;		/* the child, 0 if none */
+	int			code;		/* ST_EXITED: tend's exit code */
+	enum core_cause		cause;
+	int			cause_arg;	/* exit code or signal number */
+	int			attempt;	/* spawns since tend started */
+	int64_t			since_spawn;	/* ms since the last spawn, -1 if none yet */
+	enum probe_result	last_probe;
+	bool			probed;		/* last_probe is meaningful */
+	int64_t			failing_for;	/* ms the endpoint has been failing, hangs */
+	int64_t			delay;		/* backoff delay, in ST_BACKOFF */
+};
+
 struct core_action {
 	enum core_action_type	type;
 	enum core_mode		mode;
@@ -120,25 +136,13 @@ struct core_action {
 	bool			group;
 	uint32_t		seq;
 	int			code;
+	struct core_change	change;		/* ACT_STATE */
 };
 
 #define CORE_MAX_ACTIONS 16
 struct core_actions {
 	int			n;
 	struct core_action	v[CORE_MAX_ACTIONS];
-};
-
-/* What ACT_STATE describes; read it from the core right after the action. */
-struct core_change {
-	enum core_state		from, to;
-	enum core_cause		cause;
-	int			cause_arg;	/* exit code or signal number */
-	int			attempt;	/* spawns since tend started */
-	int64_t			since_spawn;	/* ms, -1 if no child */
-	enum probe_result	last_probe;
-	bool			probed;		/* last_probe is meaningful */
-	int64_t			failing_for;	/* ms the endpoint has been failing, hangs */
-	int64_t			delay;		/* backoff delay, in ST_BACKOFF */
 };
 
 struct core {
@@ -190,7 +194,7 @@ struct core {
 	int			restarts[CORE_NCAUSES];
 	uint64_t		rng;
 
-	struct core_change	change;		/* the last ACT_STATE */
+	struct core_change	change;		/* the last state change */
 };
 
 void core_init(struct core *, const struct core_conf *, uint64_t seed);

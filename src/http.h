@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #define HTTP_MAX_RESPONSE (64 * 1024)	/* past it: HTTP_ERROR (protocol error) */
+#define HTTP_MAX_HEADER 8192		/* status line + headers; past it: HTTP_ERROR */
 
 enum http_state {
 	HTTP_MORE,	/* need more bytes */
@@ -19,19 +20,19 @@ enum http_state {
 
 struct http_parser {
 	bool		 want_body;	/* set before feeding: read the body too */
-	int		 status;	/* valid once the status line is parsed, else 0 */
+	int		 status;	/* the final status, set with headers_done, else 0 */
+	bool		 headers_done;	/* the final status line and headers are complete */
 	const char	*why;		/* reason for HTTP_ERROR */
 	/* Body bytes seen so far (up to HTTP_MAX_RESPONSE); for the expect_body check. */
 	char		 body[HTTP_MAX_RESPONSE + 1];
 	size_t		 body_len;
 	/* Private state. */
-	char		 hdr[8192];
+	char		 hdr[HTTP_MAX_HEADER];
 	size_t		 hdr_len;
 	size_t		 total;
 	int		 phase;
 	long long	 remaining;
 	int		 framing;
-	char		 line[64];
 	size_t		 line_len;
 };
 

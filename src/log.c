@@ -148,7 +148,7 @@ emit(enum log_level level, const char *msg, const char *const *kv, size_t nkv)
 	errno = saved;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
 	char	msg[2048];

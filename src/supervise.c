@@ -198,9 +198,8 @@ fmt_ms(char *buf, size_t len, int64_t ms)
 
 /* One log line per state change: state, cause, attempt, time since spawn, last probe. */
 static void
-log_change(struct supervisor *s)
+log_change(struct supervisor *s, const struct core_change *ch)
 {
-	const struct core_change *ch = &s->core.change;
 	const char	*kv[24];
 	char		 cause[48], pid[24], attempt[16], uptime[32], failing[32], delay[32];
 	size_t		 n = 0;
@@ -208,13 +207,13 @@ log_change(struct supervisor *s)
 
 	kv[n++] = "from";
 	kv[n++] = core_state_name(ch->from);
-	if (s->core.pid != 0) {
-		snprintf(pid, sizeof pid, "%ld", (long)s->core.pid);
+	if (ch->pid != 0) {
+		snprintf(pid, sizeof pid, "%ld", (long)ch->pid);
 		kv[n++] = "pid";
 		kv[n++] = pid;
 	}
 	kv[n++] = "mode";
-	kv[n++] = s->core.mode == MODE_EMERGENCY ? "emergency" : "normal";
+	kv[n++] = ch->mode == MODE_EMERGENCY ? "emergency" : "normal";
 	if (ch->cause != CAUSE_NONE && (ch->to == ST_STOPPING || ch->to == ST_BACKOFF ||
 	    ch->to == ST_EXITED)) {
 		if (ch->cause == CAUSE_EXIT)
@@ -235,7 +234,7 @@ log_change(struct supervisor *s)
 	kv[n++] = attempt;
 	if (ch->since_spawn >= 0) {
 		fmt_ms(uptime, sizeof uptime, ch->since_spawn);
-		kv[n++] = "uptime";
+		kv[n++] = "since_spawn";
 		kv[n++] = uptime;
 	}
 	if (ch->probed) {
@@ -253,7 +252,7 @@ log_change(struct supervisor *s)
 		kv[n++] = delay;
 	}
 	if (ch->to == ST_EXITED) {
-		snprintf(delay, sizeof delay, "%d", s->core.exit_code);
+		snprintf(delay, sizeof delay, "%d", ch->code);
 		kv[n++] = "code";
 		kv[n++] = delay;
 	}
@@ -290,7 +289,7 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 				s->queue[s->nqueue++] = event(CE_DEPS_READY);
 			break;
 		case ACT_STATE:
-			log_change(s);
+			log_change(s, &a->change);
 			break;
 		case ACT_EXIT:
 			s->exit_code = a->code;
