@@ -1,11 +1,11 @@
 /*
  * The health probe: one non-blocking HTTP/1.1 GET (or, for tcp:// targets, a bare
- * connect) on a libev loop. Steps: resolve (numeric hosts directly; names with c-ares,
- * its sockets watched by the same loop), connect to each address in turn, send the
- * request, feed the answer to the bounded parser in http.c. One timer bounds the
- * whole probe. Every ending goes through finish(), which closes the socket; the result
- * reaches the caller one loop iteration later, from deliver(), so the callback never
- * runs inside probe_start() or inside c-ares, and may restart or free the probe.
+ * connect) on a libev loop. Steps: resolve (resolve.c: numeric hosts directly, names
+ * with c-ares on the same loop), connect to each address in turn, send the request,
+ * feed the answer to the bounded parser in http.c. One timer bounds the whole probe.
+ * Every ending goes through finish(), which closes the socket; the result reaches the
+ * caller one loop iteration later, from deliver(), so the callback never runs inside
+ * probe_start() or inside c-ares, and may restart or free the probe.
  *
  * Mapping: ECONNREFUSED -> refused; the deadline -> timeout (dns while still
  * resolving); ECONNRESET/EPIPE, or a close before the end of the headers -> reset;
@@ -17,10 +17,7 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
-#include <ares.h>
 #include <errno.h>
 #include <ev.h>
 #include <stdbool.h>
@@ -34,18 +31,14 @@
 #include "log.h"
 #include "parse.h"
 #include "probe.h"
+#include "resolve.h"
 #include "xmalloc.h"
 
-#define PROBE_MAX_ADDRS	8	/* addresses tried per probe */
-#define PROBE_ARES_SOCKS 8	/* c-ares sockets watched at once */
 #define PROBE_READ_SIZE	4096
+#define WARN_RESOLVER	(-1)	/* warn_once codes besides errno values */
+#define WARN_TARGET	(-2)
 
 enum phase { P_IDLE, P_RESOLVING, P_CONNECTING, P_SENDING, P_READING, P_DONE };
-
-struct ares_watch {
-	ev_io		 io;
-	bool		 used;
-};
 
 struct probe {
 	struct ev_loop		*loop;
@@ -62,9 +55,9 @@ struct probe {
 	void			*arg;
 	struct timespec		 t0;
 
-	struct sockaddr_storage	 addrs[PROBE_MAX_ADDRS];
-	socklen_t		 addrlens[PROBE_MAX_ADDRS];
-	int			 naddrs, next_addr;
+	struct resolver		*resolver;
+	struct resolve_result	 addrs;
+	int			 next_addr;
 	int			 last_errno;
 
 	char			 req[URL_PATH_MAX + URL_HOST_MAX + 128];
@@ -74,11 +67,7 @@ struct probe {
 	enum probe_result	 result;
 	int			 status;
 	int64_t			 latency;
-	int			 warned_errno;
-
-	ares_channel		 ares;		/* only while a name-based probe is under way */
-	ev_timer		 ares_timer;
-	struct ares_watch	 aw[PROBE_ARES_SOCKS];
+	int			 warned;	/* errno (or WARN_*) logged last */
 };
 
 static const char *result_names[PROBE_NRESULTS] = {
@@ -107,21 +96,6 @@ elapsed_ms(const struct timespec *t0)
 	    (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* Stop watching c-ares and drop its channel (never from inside a c-ares callback). */
-static void
-ares_teardown(struct probe *p)
-{
-	if (p->ares != NULL) {
-		ares_destroy(p->ares);	/* pending lookups end with ARES_EDESTRUCTION */
-		p->ares = NULL;
-	}
-	ev_timer_stop(p->loop, &p->ares_timer);
-	for (size_t i = 0; i < nitems(p->aw); i++) {
-		ev_io_stop(p->loop, &p->aw[i].io);
-		p->aw[i].used = false;
-	}
-}
-
 static void
 close_socket(struct probe *p)
 {
@@ -148,12 +122,34 @@ finish(struct probe *p, enum probe_result r)
 	ev_timer_start(p->loop, &p->later);
 }
 
+/* No blanks or control bytes: they would split the request line or add headers. */
+static bool
+clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Log a local problem unless this probe logged the same one last time. */
+static void
+warn_once(struct probe *p, int code, const char *what, const char *detail)
+{
+	const char *name = p->url.scheme == URL_UNIX ? p->url.path : p->url.host;
+
+	if (code == p->warned)
+		return;
+	p->warned = code;
+	log_warnx("probe %s:%d: %s: %s", clean(name) ? name : "?", p->url.port, what, detail);
+}
+
 /* An errno as a result; unexpected local errors are logged, once per distinct errno. */
 static void
 finish_errno(struct probe *p, int err, const char *what)
 {
 	switch (err) {
-	case 99999:
+	case ECONNREFUSED:
 		finish(p, PROBE_REFUSED);
 		return;
 	case ETIMEDOUT:
@@ -165,11 +161,7 @@ finish_errno(struct probe *p, int err, const char *what)
 		finish(p, PROBE_RESET);
 		return;
 	}
-	if (err != p->warned_errno) {
-		p->warned_errno = err;
-		errno = err;
-		log_warn("health probe %s %s:%d", what, p->url.host, p->url.port);
-	}
+	warn_once(p, err, what, strerror(err));
 	finish(p, PROBE_ERROR);
 }
 
@@ -181,7 +173,7 @@ deliver(struct ev_loop *loop, ev_timer *w, int revents)
 	probe_cb cb = p->cb;
 	void *arg = p->arg;
 
-	ares_teardown(p);
+	resolver_cancel(p->resolver);	/* closes c-ares's sockets; we are not inside it */
 	p->phase = P_IDLE;
 	p->cb = NULL;
 	if (cb != NULL)
@@ -209,7 +201,7 @@ judge(struct probe *p, enum http_state st, bool eof)
 	else if (st == HTTP_DONE) {
 		if (p->expect_body != NULL &&
 		    memmem(h->body, h->body_len, p->expect_body, strlen(p->expect_body)) == NULL)
-			finish(p, PROBE_OK);
+			finish(p, PROBE_BAD_BODY);
 		else
 			finish(p, PROBE_OK);
 	} else if (eof)
@@ -229,7 +221,7 @@ read_answer(struct probe *p)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				finish_errno(p, errno, "recv from");
+				finish_errno(p, errno, "recv");
 			return;
 		}
 		judge(p, http_feed(p->http, buf, (size_t)n), n == 0);
@@ -249,7 +241,7 @@ send_request(struct probe *p)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;	/* still watching for EV_WRITE */
-			finish_errno(p, errno, "send to");
+			finish_errno(p, errno, "send");
 			return;
 		}
 		p->req_off += (size_t)n;
@@ -308,16 +300,17 @@ on_socket(struct ev_loop *loop, ev_io *w, int revents)
 static void
 connect_next(struct probe *p)
 {
-	while (p->next_addr < p->naddrs) {
+	while (p->next_addr < p->addrs.n) {
 		int i = p->next_addr++;
-		int fd = socket(p->addrs[i].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		const struct sockaddr_storage *ss = &p->addrs.addr[i];
+		int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-		if (fd == -1) {
-			finish_errno(p, errno, "socket for");
-			return;
+		if (fd == -1) {	/* e.g. EAFNOSUPPORT where IPv6 is off: try the next one */
+			p->last_errno = errno;
+			continue;
 		}
 		p->fd = fd;
-		if (connect(fd, (struct sockaddr *)&p->addrs[i], p->addrlens[i]) == 0) {
+		if (connect(fd, (const struct sockaddr *)ss, p->addrs.len[i]) == 0) {
 			connected(p);
 			return;
 		}
@@ -330,169 +323,22 @@ connect_next(struct probe *p)
 		p->last_errno = errno;
 		close_socket(p);
 	}
-	finish_errno(p, p->last_errno != 0 ? p->last_errno : EHOSTUNREACH, "connect to");
+	finish_errno(p, p->last_errno != 0 ? p->last_errno : EHOSTUNREACH, "connect");
 }
 
-/* Keep one address (with our port) for connect_next. */
+/* A lookup ended (maybe inside c-ares: no resolver_* calls here). */
 static void
-add_addr(struct probe *p, const struct sockaddr *sa, socklen_t len)
-{
-	struct sockaddr_storage *ss = &p->addrs[p->naddrs];
-
-	if (p->naddrs == PROBE_MAX_ADDRS || len > sizeof *ss ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
-		return;
-	memcpy(ss, sa, len);
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)(void *)ss)->sin_port = htons((uint16_t)p->url.port);
-	else
-		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons((uint16_t)p->url.port);
-	p->addrlens[p->naddrs++] = len;
-}
-
-/* A numeric host needs no resolver. */
-static bool
-numeric_host(struct probe *p)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-
-	memset(&sin, 0, sizeof sin);
-	memset(&sin6, 0, sizeof sin6);
-	if (inet_pton(AF_INET, p->url.host, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		add_addr(p, (struct sockaddr *)&sin, sizeof sin);
-		return true;
-	}
-	if (inet_pton(AF_INET6, p->url.host, &sin6.sin6_addr) == 1) {
-		sin6.sin6_family = AF_INET6;
-		add_addr(p, (struct sockaddr *)&sin6, sizeof sin6);
-		return true;
-	}
-	return false;
-}
-
-/* c-ares answered; it may be a late answer for a probe that already ended. */
-static void
-on_resolved(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+on_resolved(void *arg, const struct resolve_result *res, const char *why)
 {
 	struct probe *p = arg;
 
-	if (p->phase != P_RESOLVING || status == ARES_ECANCELLED ||
-	    status == ARES_EDESTRUCTION) {
-		ares_freeaddrinfo(res);
-		return;
-	}
-	if (status == ARES_SUCCESS && res != NULL)
-		for (struct ares_addrinfo_node *n = res->nodes; n != NULL; n = n->ai_next)
-			add_addr(p, n->ai_addr, (socklen_t)n->ai_addrlen);
-	ares_freeaddrinfo(res);
-	if (p->naddrs == 0) {
-		log_debug("health probe: %s: %s", p->url.host, ares_strerror(status));
+	if (res->n == 0) {
+		log_debug("probe %s: %s", p->url.host, why);
 		finish(p, PROBE_DNS);
 		return;
 	}
+	p->addrs = *res;
 	connect_next(p);
-}
-
-/* Re-arm the timer c-ares needs for its own retries. */
-static void
-ares_rearm(struct probe *p)
-{
-	struct timeval tv, *tvp;
-
-	ev_timer_stop(p->loop, &p->ares_timer);
-	if (p->ares == NULL || (tvp = ares_timeout(p->ares, NULL, &tv)) == NULL)
-		return;
-	ev_timer_set(&p->ares_timer, (double)tvp->tv_sec + tvp->tv_usec / 1e6, 0.);
-	ev_timer_start(p->loop, &p->ares_timer);
-}
-
-static void
-on_ares_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct probe *p = w->data;
-	int fd = w->fd;
-
-	ares_process_fd(p->ares, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
-	    (revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	ares_rearm(p);
-}
-
-static void
-on_ares_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct probe *p = w->data;
-
-	ares_process_fd(p->ares, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	ares_rearm(p);
-}
-
-/* c-ares opens, changes or closes a socket: mirror it in an ev_io. */
-static void
-on_ares_sock(void *data, ares_socket_t fd, int readable, int writable)
-{
-	struct probe *p = data;
-	struct ares_watch *free_slot = NULL;
-	int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
-
-	for (size_t i = 0; i < nitems(p->aw); i++) {
-		struct ares_watch *a = &p->aw[i];
-
-		if (!a->used) {
-			if (free_slot == NULL)
-				free_slot = a;
-			continue;
-		}
-		if (a->io.fd != fd)
-			continue;
-		ev_io_stop(p->loop, &a->io);
-		if (events == 0)
-			a->used = false;
-		else {
-			ev_io_set(&a->io, fd, events);
-			ev_io_start(p->loop, &a->io);
-		}
-		return;
-	}
-	if (events == 0)
-		return;
-	if (free_slot == NULL) {
-		/* Not watched: c-ares's own timeouts still end the lookup. */
-		log_warnx("health probe: too many resolver sockets");
-		return;
-	}
-	free_slot->used = true;
-	ev_io_set(&free_slot->io, fd, events);
-	ev_io_start(p->loop, &free_slot->io);
-}
-
-/* Start a c-ares lookup on a fresh channel (so resolv.conf changes are seen). */
-static void
-resolve(struct probe *p)
-{
-	struct ares_options opts;
-	struct ares_addrinfo_hints hints;
-	char lookups[] = "fb";
-	int rc;
-
-	memset(&opts, 0, sizeof opts);
-	opts.sock_state_cb = on_ares_sock;
-	opts.sock_state_cb_data = p;
-	opts.lookups = lookups;	/* /etc/hosts, then DNS */
-	rc = ares_init_options(&p->ares, &opts, ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS);
-	if (rc != ARES_SUCCESS) {
-		log_warnx("health probe: resolver: %s", ares_strerror(rc));
-		p->ares = NULL;
-		finish(p, PROBE_ERROR);
-		return;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	p->phase = P_RESOLVING;
-	ares_getaddrinfo(p->ares, p->url.host, NULL, &hints, on_resolved, p);
-	ares_rearm(p);
 }
 
 /* The request, "Host" with brackets for IPv6 and the port unless it is 80. */
@@ -505,6 +351,8 @@ build_request(struct probe *p)
 	char port[16] = "";
 	int n;
 
+	if (!clean(u->host) || !clean(u->path))
+		return false;
 	if (u->port != 80)
 		snprintf(port, sizeof port, ":%d", u->port);
 	n = snprintf(p->req, sizeof p->req,
@@ -523,20 +371,15 @@ probe_new(struct ev_loop *loop)
 {
 	struct probe *p = xcalloc(1, sizeof *p);
 
-	ares_library_init(ARES_LIB_INIT_ALL);	/* reference counted; undone in probe_free */
 	p->loop = loop;
+	p->resolver = resolver_new(loop);
 	p->fd = -1;
 	p->http = xmalloc(sizeof *p->http);
 	http_init(p->http, false);
 	ev_timer_init(&p->deadline, on_deadline, 0., 0.);
 	ev_timer_init(&p->later, deliver, 0., 0.);
-	ev_timer_init(&p->ares_timer, on_ares_timer, 0., 0.);
 	ev_init(&p->io, on_socket);
-	p->deadline.data = p->later.data = p->ares_timer.data = p->io.data = p;
-	for (size_t i = 0; i < nitems(p->aw); i++) {
-		ev_init(&p->aw[i].io, on_ares_io);
-		p->aw[i].io.data = p;
-	}
+	p->deadline.data = p->later.data = p->io.data = p;
 	return p;
 }
 
@@ -554,7 +397,7 @@ probe_start(struct probe *p, const struct probe_spec *spec, probe_cb cb, void *a
 		p->expect_body = xstrdup(spec->expect_body);
 	p->cb = cb;
 	p->arg = arg;
-	p->naddrs = p->next_addr = 0;
+	p->addrs.n = p->next_addr = 0;
 	p->last_errno = 0;
 	http_init(p->http, p->expect_body != NULL);
 	if (clock_gettime(CLOCK_MONOTONIC, &p->t0) == -1)
@@ -567,12 +410,20 @@ probe_start(struct probe *p, const struct probe_spec *spec, probe_cb cb, void *a
 
 	if (p->url.scheme == URL_UNIX || p->url.port <= 0 || p->url.port > 65535 ||
 	    !build_request(p)) {
-		log_warnx("health probe: unsupported target %s", p->url.host);
+		warn_once(p, WARN_TARGET, "target", "not http:// or tcp://, bad port or bad bytes");
 		finish(p, PROBE_ERROR);
-	} else if (numeric_host(p))
+	} else if (resolver_numeric(p->url.host, p->url.port, &p->addrs)) {
 		connect_next(p);
-	else
-		resolve(p);
+	} else {
+		const char *why;
+
+		p->phase = P_RESOLVING;
+		if (resolver_start(p->resolver, p->url.host, p->url.port, on_resolved, p,
+		    &why) == -1) {
+			warn_once(p, WARN_RESOLVER, "resolver", why);
+			finish(p, PROBE_ERROR);
+		}
+	}
 }
 
 void
@@ -580,9 +431,9 @@ probe_cancel(struct probe *p)
 {
 	if (p == NULL)
 		return;
-	p->phase = P_IDLE;	/* first: c-ares callbacks during teardown are ignored */
+	p->phase = P_IDLE;
 	close_socket(p);
-	ares_teardown(p);
+	resolver_cancel(p->resolver);
 	ev_timer_stop(p->loop, &p->deadline);
 	ev_timer_stop(p->loop, &p->later);
 	p->cb = NULL;
@@ -595,7 +446,7 @@ probe_free(struct probe *p)
 		return;
 	probe_cancel(p);
 	free(p->expect_body);
+	resolver_free(p->resolver);
 	free(p->http);
 	free(p);
-	ares_library_cleanup();
 }

@@ -4,6 +4,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +97,7 @@ send_flood(int fd, char c)
 }
 
 static void
-answer(int fd, enum mode m, int port)
+answer(int fd, enum mode m, const char *host)
 {
 	char req[8192], want[64];
 	struct linger lg = { 1, 0 };
@@ -103,7 +105,7 @@ answer(int fd, enum mode m, int port)
 	read_request(fd, req, sizeof req);
 	switch (m) {
 	case M_OK:
-		snprintf(want, sizeof want, "\r\nHost: 127.0.0.1:%d\r\n", port);
+		snprintf(want, sizeof want, "\r\nHost: %s\r\n", host);
 		if (strncmp(req, "GET /health?x=1 HTTP/1.1\r\n", 26) != 0 ||
 		    strstr(req, want) == NULL || strstr(req, "\r\nConnection: close\r\n") == NULL ||
 		    strstr(req, "\r\nUser-Agent: tend/") == NULL)
@@ -153,38 +155,64 @@ answer(int fd, enum mode m, int port)
 	close(fd);
 }
 
-/* A listening socket on 127.0.0.1 and a child answering nconn connections with m. */
+/* A listener on loopback (v4 or v6) and a child answering nconn connections with m. */
 static struct server
-serve(enum mode m, int nconn)
+serve_on(int family, enum mode m, int nconn)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-	struct server s;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = family == AF_INET ? sizeof *sin : sizeof *sin6;
+	struct server s = { -1, 0 };
+	char host[64];
+	pid_t parent;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		sin6->sin6_addr = in6addr_loopback;
+	if (fd == -1 || bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		cr_assert_neq(family, AF_INET, "cannot bind 127.0.0.1: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return s;	/* no IPv6 here: pid -1 */
+	}
 	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	s.port = ntohs(sin.sin_port);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	s.port = ntohs(family == AF_INET ? sin->sin_port : sin6->sin6_port);
+	snprintf(host, sizeof host, family == AF_INET ? "127.0.0.1:%d" : "[::1]:%d", s.port);
+	parent = getpid();
 	s.pid = fork();
 	cr_assert_geq(s.pid, 0);
 	if (s.pid == 0) {
+		/* Die with the test (also when an assertion ends it early); free its pipes. */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent || null == -1)
+			_exit(1);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
 		for (int i = 0; i < nconn; i++) {
 			int c = accept(fd, NULL, NULL);
 
 			if (c == -1)
 				_exit(1);
-			answer(c, m, s.port);
+			answer(c, m, host);
 		}
 		pause();	/* keep the listener until killed */
 		_exit(0);
 	}
 	close(fd);
 	return s;
+}
+
+static struct server
+serve(enum mode m, int nconn)
+{
+	return serve_on(AF_INET, m, nconn);
 }
 
 static void
@@ -412,6 +440,29 @@ Test(probe, unresolvable)
 
 	cr_assert(o.result == PROBE_DNS || o.result == PROBE_TIMEOUT, "got %s",
 	    probe_result_name(o.result));
+}
+
+Test(probe, ipv6_literal)
+{
+	struct server s = serve_on(AF_INET6, M_OK, 1);
+	struct outcome o;
+
+	if (s.pid == -1)
+		cr_skip_test("no IPv6 loopback here");
+	o = run_probe(URL_HTTP, "::1", s.port, 5000, "good", NULL);
+	stop(s);
+	assert_result(o, PROBE_OK);	/* M_OK also checked "Host: [::1]:port" */
+}
+
+Test(probe, unsupported_targets)
+{
+	struct outcome o = run_probe(URL_UNIX, "", 0, 5000, NULL, NULL);
+
+	assert_result(o, PROBE_ERROR);
+	o = run_probe(URL_HTTP, "127.0.0.1\r\nX-Evil: 1", 80, 5000, NULL, NULL);
+	assert_result(o, PROBE_ERROR);
+	o = run_probe(URL_HTTP, "127.0.0.1", 0, 5000, NULL, NULL);
+	assert_result(o, PROBE_ERROR);
 }
 
 static void
