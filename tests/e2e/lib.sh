@@ -1,0 +1,322 @@
+# Shared helpers for the end-to-end tests of tend (sourced by the bash scripts here).
+#
+# make check gives TEND (the binary), SIGREC (the helper child, see sigrec.c) and
+# TEST_SRCDIR. Each script prints TAP-like lines ("ok N - ...", "not ok N - ...") and
+# ends with `finish`: exit 0 if all passed, 1 if one failed, 77 if everything skipped.
+#
+# Every tend run goes through `sigrec exec`, which resets signal dispositions and the
+# mask (a shell's background jobs ignore INT and QUIT), and through `timeout`, so no run
+# outlives TEND_TIMEOUT (60 s). Every process a test starts carries E2E_TAG in its
+# environment, and the EXIT trap kills whatever still carries it (orphans included).
+
+set -u
+
+: "${TEND:?TEND must name the tend binary (run through make check)}"
+: "${SIGREC:?SIGREC must name tests/e2e/sigrec (run through make check)}"
+
+E2E_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/tend-e2e-$E2E_NAME.XXXXXX") || exit 99
+E2E_TAG=$T
+export E2E_TAG
+ulimit -c 0 2>/dev/null		# children killed by SEGV/ABRT leave no core files
+
+ntest=0
+nfail=0
+nskip=0
+RC=
+BG=
+TEND_PID=
+ELAPSED=0
+
+# Kill every process that carries our tag (twice: a kill can orphan more).
+e2e_cleanup() {
+	local round f pid
+	for round in 1 2; do
+		for f in $(grep -lzxF "E2E_TAG=$E2E_TAG" /proc/[0-9]*/environ 2>/dev/null); do
+			pid=${f#/proc/}
+			pid=${pid%/environ}
+			[ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	rm -rf "$T"
+}
+trap e2e_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# --- reporting --------------------------------------------------------------------------
+
+ok() {
+	ntest=$((ntest + 1))
+	echo "ok $ntest - $*"
+}
+
+not_ok() {
+	ntest=$((ntest + 1))
+	nfail=$((nfail + 1))
+	echo "not ok $ntest - $*"
+}
+
+skip() {
+	ntest=$((ntest + 1))
+	nskip=$((nskip + 1))
+	echo "ok $ntest - # SKIP $*"
+}
+
+diag() {
+	echo "# $*"
+}
+
+# Show what tend printed (on failures).
+show_tend() {
+	local f
+	for f in out err; do
+		[ -s "$T/$f" ] || continue
+		echo "# --- tend std$f (exit $RC) ---"
+		head -c 4000 "$T/$f" | sed 's/^/#   /'
+	done
+}
+
+# check DESCRIPTION COMMAND...: one test; on failure, show tend's output.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		show_tend
+	fi
+}
+
+# check_rc DESCRIPTION EXPECTED: tend's exit status (RC) is EXPECTED.
+check_rc() {
+	if [ "$RC" = "$2" ]; then
+		ok "$1 (exit $RC)"
+	else
+		not_ok "$1: tend exited $RC, expected $2"
+		show_tend
+	fi
+}
+
+finish() {
+	echo "1..$ntest"
+	if [ "$nfail" -gt 0 ]; then
+		echo "# $nfail of $ntest failed"
+		exit 1
+	fi
+	if [ "$ntest" -eq "$nskip" ]; then
+		exit 77
+	fi
+	exit 0
+}
+
+# --- modes: as PID 1 in a new PID namespace, or plain (tend is then a subreaper) --------
+
+if unshare --pid --fork --mount-proc true >/dev/null 2>&1; then
+	MODES="plain pid1"
+else
+	MODES="plain"
+	diag "unshare --pid --fork --mount-proc does not work here: PID-1 runs skipped"
+	skip "PID-1 runs (unshare unavailable)"
+fi
+
+# Set the array PRE to what runs tend in MODE.
+mode_prefix() {
+	case $1 in
+	pid1) PRE=(unshare --pid --fork --mount-proc) ;;
+	*) PRE=() ;;
+	esac
+}
+
+# EXEC_OPTS: options for `sigrec exec` (e.g. -i USR1 to start tend with USR1 ignored).
+EXEC_OPTS=()
+# TEND_STDIN: what tend reads on stdin.
+TEND_STDIN=/dev/null
+# TEND_TIMEOUT: seconds before timeout(1) stops a run.
+TEND_TIMEOUT=60
+
+# --- time -------------------------------------------------------------------------------
+
+# Set NOW to the wall clock in milliseconds (no fork).
+now_ms() {
+	local us=${EPOCHREALTIME//[!0-9]/}
+	NOW=$((10#$us / 1000))
+}
+
+# poll SECONDS COMMAND...: true as soon as COMMAND is, false after SECONDS.
+poll() {
+	local secs=$1
+	shift
+	poll_ms $((secs * 1000)) "$@"
+}
+
+# poll_ms MILLISECONDS COMMAND...
+poll_ms() {
+	local deadline
+	now_ms
+	deadline=$((NOW + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		now_ms
+		[ "$NOW" -ge "$deadline" ] && return 1
+		sleep 0.01
+	done
+}
+
+# --- files ------------------------------------------------------------------------------
+
+# has_line FILE LINE: FILE has LINE as a whole line (no fork).
+has_line() {
+	local l
+	[ -r "$1" ] || return 1
+	while IFS= read -r l; do
+		[ "$l" = "$2" ] && return 0
+	done <"$1"
+	return 1
+}
+
+# wait_line FILE LINE [SECONDS]
+wait_line() {
+	poll "${3:-10}" has_line "$1" "$2"
+}
+
+# wait_file FILE [SECONDS]: FILE exists and is not empty.
+wait_file() {
+	poll "${2:-10}" test -s "$1"
+}
+
+# --- processes --------------------------------------------------------------------------
+
+# Print the state letter of PID (R, S, T, Z, ...); false if it is gone.
+proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$stat" ] || return 1
+	stat=${stat##*) }
+	echo "${stat%% *}"
+}
+
+# alive PID: exists and is neither a zombie nor dead.
+alive() {
+	local s
+	s=$(proc_state "$1") || return 1
+	[ "$s" != Z ] && [ "$s" != X ]
+}
+
+# stopped PID: in job-control stop (T) or traced (t).
+stopped() {
+	local s
+	s=$(proc_state "$1") || return 1
+	[ "$s" = T ] || [ "$s" = t ]
+}
+
+# The first process named tend below ROOT (host PID), waiting up to 10 s for it.
+find_tend() {
+	local i pid
+	for ((i = 0; i < 500; i++)); do
+		pid=$(ps -e -o pid=,ppid=,comm= | awk -v root="$1" '
+			{ par[$1] = $2; name[$1] = $3 }
+			END {
+				for (p in par) {
+					if (name[p] != "tend" || name[par[p]] == "tend")
+						continue
+					q = p
+					for (n = 0; n < 64 && (q in par) && q != root; n++)
+						q = par[q]
+					if (q == root) { print p; exit }
+				}
+			}')
+		if [ -n "$pid" ]; then
+			echo "$pid"
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
+}
+
+# Count the children of PID, and those of them that are zombies: sets NCHILD, NZOMBIE.
+count_children() {
+	local counts
+	counts=$(ps -e -o ppid=,stat= | awk -v p="$1" '
+		$1 == p { n++; if ($2 ~ /^Z/) z++ }
+		END { printf "%d %d\n", n, z }')
+	NCHILD=${counts% *}
+	NZOMBIE=${counts#* }
+}
+
+# --- running tend -----------------------------------------------------------------------
+
+# Say so when timeout(1) ended a run (it then exits 124).
+timed_out() {
+	if [ "$RC" = 124 ] && [ "$ELAPSED" -ge $((TEND_TIMEOUT * 1000 - 1000)) ]; then
+		diag "tend (or its child) was stopped by the $TEND_TIMEOUT s timeout"
+	fi
+}
+
+# run_tend MODE ARGS...: run tend to the end; sets RC and ELAPSED (ms); output in
+# $T/out and $T/err.
+run_tend() {
+	local mode=$1 start
+	shift
+	mode_prefix "$mode"
+	now_ms
+	start=$NOW
+	timeout -k 5 "$TEND_TIMEOUT" "$SIGREC" exec "${EXEC_OPTS[@]}" -- "${PRE[@]}" "$TEND" "$@" \
+	    <"$TEND_STDIN" >"$T/out" 2>"$T/err"
+	RC=$?
+	now_ms
+	ELAPSED=$((NOW - start))
+	timed_out
+	return 0
+}
+
+# start_tend MODE ARGS...: start tend in the background; sets BG (the timeout process)
+# and TEND_PID (tend's PID as seen from here). False if tend never showed up.
+start_tend() {
+	local mode=$1
+	shift
+	mode_prefix "$mode"
+	timeout -k 5 "$TEND_TIMEOUT" "$SIGREC" exec "${EXEC_OPTS[@]}" -- "${PRE[@]}" "$TEND" "$@" \
+	    <"$TEND_STDIN" >"$T/out" 2>"$T/err" &
+	BG=$!
+	TEND_PID=$(find_tend "$BG") && return 0
+	TEND_PID=
+	return 1
+}
+
+# wait_tend: wait for the background tend to end; sets RC and ELAPSED (ms since the
+# call to mark, if any).
+MARK=0
+mark() {
+	now_ms
+	MARK=$NOW
+}
+wait_tend() {
+	wait "$BG"
+	RC=$?
+	now_ms
+	ELAPSED=$((NOW - MARK))
+	timed_out
+	BG=
+	return 0
+}
+
+# Stop a background tend the hard way (after a failed check), so the next test starts
+# clean.
+abort_tend() {
+	if [ -n "$BG" ]; then
+		[ -n "$TEND_PID" ] && kill -KILL "$TEND_PID" 2>/dev/null
+		kill -TERM "$BG" 2>/dev/null
+		wait "$BG" 2>/dev/null
+		BG=
+	fi
+}
+
+# The child's pidfile says "pid pgid": read the pid.
+read_pid() {
+	local pid rest
+	read -r pid rest <"$1" || return 1
+	echo "$pid"
+}
