@@ -40,6 +40,10 @@ child_exec(const struct child_spec *s, int fd)
 	/* SIGTTOU is still blocked here (tend blocks its signals), so this cannot stop us. */
 	if (s->foreground && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
 		child_fail(fd, errno);
+	/* The output pipes are close-on-exec and never 0..2, so dup2 leaves one copy. */
+	if ((s->out_fd >= 0 && dup2(s->out_fd, STDOUT_FILENO) < 0) ||
+	    (s->err_fd >= 0 && dup2(s->err_fd, STDERR_FILENO) < 0))
+		child_fail(fd, errno);
 	if (s->directory != NULL && chdir(s->directory) != 0)
 		child_fail(fd, errno);
 	if (s->set_user) {

@@ -21,6 +21,8 @@ struct child_spec {
 	const sigset_t	*sigmask;	/* the mask tend was started with */
 	const sigset_t	*ignored;	/* signals to set back to SIG_IGN before exec */
 	bool		 foreground;	/* give the terminal on stdin to the child's group */
+	int		 out_fd;	/* becomes the child's stdout; -1: inherit tend's */
+	int		 err_fd;	/* becomes the child's stderr; -1: inherit tend's */
 };
 
 /* Fork and exec; returns the pid (also the process group id) or -1 with errno. */

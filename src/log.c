@@ -18,7 +18,17 @@
 static enum log_level	log_min = LOG_INFO;
 static enum log_format	log_fmt = LOG_FORMAT_TEXT;
 
+static void		(*log_sink)(void *, const char *, size_t);
+static void		*log_sink_arg;
+
 static const char *level_names[] = { "debug", "info", "warn", "error" };
+
+void
+log_set_sink(void (*fn)(void *, const char *, size_t), void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
 
 void
 log_setup(enum log_level level, enum log_format format)
@@ -143,8 +153,15 @@ emit(enum log_level level, const char *msg, const char *const *kv, size_t nkv)
 		break;
 	}
 	buf[off++] = '\n';
-	/* One write per line so lines from tend never interleave mid-line. */
-	(void)!write(STDERR_FILENO, buf, off);
+	if (log_sink != NULL) {
+		void (*fn)(void *, const char *, size_t) = log_sink;
+
+		log_sink = NULL;	/* a warning from inside the sink goes straight out */
+		fn(log_sink_arg, buf, off);
+		log_sink = fn;
+	} else
+		/* One write per line so lines from tend never interleave mid-line. */
+		(void)!write(STDERR_FILENO, buf, off);
 	errno = saved;
 }
 

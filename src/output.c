@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ struct sink {
 	int		 fd;		/* what we write to */
 	bool		 own;		/* fd is our reopened description */
 	bool		 sock;		/* send(MSG_DONTWAIT | MSG_NOSIGNAL) */
+	bool		 careful;	/* a blocking pipe: PIPE_BUF at a time, when poll says so */
 	bool		 broken;	/* failed for good: discard from now on */
 	ev_io		 w;		/* EV_WRITE while fd is full */
 	char		*buf;		/* queued bytes are buf[head .. head+len) */
@@ -94,12 +97,14 @@ sink_init(struct output *o, struct sink *k, int fd, int stream)
 		/* O_NONBLOCK on fd itself would hit every process sharing it (the shell). */
 		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 		nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (nfd >= 0 && 0) {
+		if (nfd >= 0) {
 			k->fd = nfd;
 			k->own = true;
-		} else
+		} else {
 			log_debug("cannot reopen %s (%s): writes to it may block", path,
 			    strerror(errno));
+			k->careful = S_ISFIFO(st.st_mode);
+		}
 	}
 	ev_io_init(&k->w, sink_io_cb, k->fd, EV_WRITE);
 	k->w.data = k;
@@ -109,13 +114,26 @@ sink_init(struct output *o, struct sink *k, int fd, int stream)
 static void
 sink_break(struct sink *k, int err)
 {
+	k->broken = true;	/* first: the warning below may come back through output_log */
 	errno = err;
 	log_warn("cannot write to tend's %s; the child's %s is discarded from now on",
 	    k->stream == 1 ? "stdout" : "stderr", k->stream == 1 ? "stdout" : "stderr");
-	k->broken = true;
 	k->o->st.dropped[k->stream - 1] += k->len;
 	k->head = k->len = 0;
 	ev_io_stop(k->o->loop, &k->w);
+}
+
+/*
+ * A pipe we could not reopen is written blocking: after poll() reports a free slot, a
+ * write of at most PIPE_BUF bytes fits in it without waiting (unless another process
+ * fills the pipe in between). An error (no reader) also wakes poll; write reports it.
+ */
+static bool
+pipe_ready(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	return poll(&pfd, 1, 0) > 0;
 }
 
 /* Write what is queued until done or the fd is full (then wait for EV_WRITE). */
@@ -125,7 +143,12 @@ sink_write(struct sink *k)
 	ssize_t n;
 
 	while (k->len > 0 && !k->broken) {
-		if (k->sock)
+		if (k->careful && !pipe_ready(k->fd)) {
+			n = -1;
+			errno = EAGAIN;
+		} else if (k->careful)
+			n = write(k->fd, k->buf + k->head, k->len < PIPE_BUF ? k->len : PIPE_BUF);
+		else if (k->sock)
 			n = send(k->fd, k->buf + k->head, k->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		else
 			n = write(k->fd, k->buf + k->head, k->len);
@@ -440,6 +463,24 @@ output_close_pipes(struct output *o)
 	o->closing = false;
 	sink_kick(&o->sink[0]);
 	sink_kick(&o->sink[1]);
+}
+
+/*
+ * tend's own log line: queued on the stderr sink between the child's lines, so a stalled
+ * stderr never blocks tend. Past the queue's bound it is dropped and counted.
+ */
+void
+output_log(struct output *o, const char *line, size_t len)
+{
+	struct sink *k = &o->sink[1];
+
+	if (k->broken || !sink_room(k, len)) {
+		o->st.dropped[1] += len;
+		return;
+	}
+	sink_put(k, line, len);
+	if (!ev_is_active(&k->w))
+		sink_write(k);
 }
 
 void

@@ -65,6 +65,10 @@ void output_set_idle_cb(struct output *, void (*cb)(void *), void *arg);
 /* Stop reading every child pipe now (close them) and queue their unfinished lines. */
 void output_close_pipes(struct output *);
 
+/* Queue one of tend's own log lines (with its newline) for tend's stderr; never blocks,
+ * dropped (and counted) when the queue is full. */
+void output_log(struct output *, const char *line, size_t len);
+
 struct output_stats {
 	uint64_t	lines[2];	/* per stream: lines and chunks read */
 	uint64_t	bytes[2];	/* bytes read from the child */

@@ -20,7 +20,9 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
+#include "output.h"
 #include "probe.h"
+#include "reload.h"
 #include "signals.h"
 #include "supervise.h"
 #include "xmalloc.h"
@@ -36,6 +38,11 @@ struct supervisor {
 	ev_timer		 deadline;	/* the core's next deadline */
 	ev_timer		 group_poll;	/* group members that are not our children */
 	struct probe		*probe;
+	struct output		*out;		/* the children's stdout and stderr */
+	struct reload_watch	*watch;		/* reload-loop detector on their lines */
+	ev_timer		 drain;		/* bound on the output drain at exit */
+	char			**argv[2];	/* per mode, after the reload guard */
+	char			**stripped[2];	/* argv[] we own (reload = strip) */
 	char			**envp[2];	/* per mode */
 	bool			 foreground;
 	pid_t			 pid;		/* main child */
@@ -133,9 +140,10 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	struct core_event	 ev;
 	pid_t			 pid;
 
+	int			 fds[2] = { -1, -1 };
+
 	memset(&spec, 0, sizeof spec);
-	spec.argv = mode == MODE_EMERGENCY && cfg->emergency_command != NULL ?
-	    cfg->emergency_command : cfg->command;
+	spec.argv = s->argv[mode];
 	spec.envp = s->envp[mode];
 	spec.directory = cfg->directory;
 	spec.set_user = cfg->has_user;
@@ -146,12 +154,22 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	spec.sigmask = signals_orig_mask();
 	spec.ignored = signals_ignored();
 	spec.foreground = s->foreground;
+	/* Without pipes (EMFILE) the child still runs, writing to tend's own stdout. */
+	if (output_pipes(s->out, fds) != 0)
+		log_warn("cannot make output pipes; the child writes to tend's stdout directly");
+	spec.out_fd = fds[0];
+	spec.err_fd = fds[1];
 	s->argv0 = spec.argv[0];
 	pid = child_spawn(&spec, &s->errfd);
 	if (pid < 0) {
 		log_warn("cannot start '%s'", spec.argv[0]);
+		output_abort(s->out);
 		ev = event(CE_SPAWN_FAILED);
 	} else {
+		if (fds[0] >= 0)
+			output_attach(s->out, pid, spec.argv[0]);
+		if (s->watch != NULL)
+			reload_watch_reset(s->watch);
 		s->pid = s->pgid = pid;
 		s->reaped_main = false;
 		ev = event(CE_SPAWNED);
@@ -420,6 +438,81 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 	feed(s, &ev);
 }
 
+/* Every line of the children's output: watch for a reload loop. */
+static void
+on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool partial)
+{
+	struct supervisor	*s = arg;
+	struct core_event	 ev = event(CE_RELOAD_LOOP);
+
+	if (s->watch == NULL || !reload_watch_line(s->watch, line, len, ev.now))
+		return;
+	log_warnx("reload loop: %d reloads within %lldms (pattern in [reload_loop])",
+	    s->cfg->loop_count, (long long)s->cfg->loop_window);
+	feed(s, &ev);
+}
+
+static void
+on_log_line(void *arg, const char *line, size_t len)
+{
+	output_log(arg, line, len);
+}
+
+static void
+on_drained(void *arg)
+{
+	struct supervisor *s = arg;
+
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void
+on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* After the core said exit: let the output of the children (and workers) drain, 2 s at most. */
+static void
+drain_output(struct supervisor *s)
+{
+	if (!output_busy(s->out))
+		return;
+	output_set_idle_cb(s->out, on_drained, s);
+	ev_timer_init(&s->drain, on_drain_timeout, 2., 0.);
+	ev_timer_start(s->loop, &s->drain);
+	ev_run(s->loop, 0);
+	ev_timer_stop(s->loop, &s->drain);
+	output_set_idle_cb(s->out, NULL, NULL);
+}
+
+/* The reload guard on the command of mode m: 0, or EXIT_CONFIG when it refuses. */
+static int
+guard(struct supervisor *s, enum core_mode m, char **argv)
+{
+	char	msg[1024];
+	int	found;
+
+	s->argv[m] = argv;
+	found = reload_guard(argv, s->envp[m], s->cfg->reload, &s->stripped[m], msg,
+	    sizeof msg);
+	if (found < 0) {
+		log_errorx("%s", msg);
+		return EXIT_CONFIG;
+	}
+	if (s->stripped[m] != NULL)
+		s->argv[m] = s->stripped[m];
+	if (found & RELOAD_IN_ENV && s->cfg->reload == RELOAD_STRIP)
+		reload_env_strip(s->envp[m]);
+	if (found != 0 && (m == MODE_NORMAL || s->cfg->emergency_command != NULL)) {
+		if (s->cfg->reload == RELOAD_STRIP)
+			log_warnx("%s", msg);
+		else
+			log_info("%s", msg);
+	}
+	return 0;
+}
+
 static void
 core_conf_from(struct core_conf *cc, const struct config *cfg)
 {
@@ -473,6 +566,24 @@ supervise_run(const struct config *cfg)
 	s.envp[MODE_NORMAL] = build_env(environ, &cfg->environment, NULL, fh);
 	s.envp[MODE_EMERGENCY] = build_env(environ, &cfg->environment,
 	    &cfg->emergency_environment, fh);
+	if (guard(&s, MODE_NORMAL, cfg->command) != 0 ||
+	    guard(&s, MODE_EMERGENCY, cfg->emergency_command != NULL ?
+	    cfg->emergency_command : cfg->command) != 0) {
+		s.exit_code = EXIT_CONFIG;
+		goto out;
+	}
+	s.out = output_new(s.loop, STDOUT_FILENO, STDERR_FILENO,
+	    cfg->log_prefix == PREFIX_YES ||
+	    (cfg->log_prefix == PREFIX_AUTO && isatty(STDOUT_FILENO)), on_line, &s);
+	log_set_sink(on_log_line, s.out);
+	if (cfg->loop_pattern != NULL) {
+		char err[256];
+
+		s.watch = reload_watch_new(cfg->loop_pattern, cfg->loop_count, cfg->loop_window,
+		    err, sizeof err);
+		if (s.watch == NULL)
+			log_warnx("[reload_loop] pattern: %s; reload loops go undetected", err);
+	}
 	s.probe = probe_new(s.loop);
 	ev_init(&s.deadline, on_deadline);
 	s.deadline.data = &s;
@@ -493,12 +604,19 @@ supervise_run(const struct config *cfg)
 		rearm(&s);
 	if (!s.done)
 		ev_run(s.loop, 0);
+	ev_timer_stop(s.loop, &s.deadline);
+	ev_timer_stop(s.loop, &s.group_poll);
+	drain_output(&s);
 
 	if (s.errfd >= 0)
 		close(s.errfd);
 	probe_free(s.probe);
-	ev_timer_stop(s.loop, &s.deadline);
-	ev_timer_stop(s.loop, &s.group_poll);
+	reload_watch_free(s.watch);
+	log_set_sink(NULL, NULL);
+	output_free(s.out);
+out:
+	argv_free(s.stripped[MODE_NORMAL]);
+	argv_free(s.stripped[MODE_EMERGENCY]);
 	signals_teardown(s.loop);
 	ev_loop_destroy(s.loop);
 	free_env(s.envp[MODE_NORMAL]);

@@ -629,6 +629,44 @@ Test(output, backpressure_blocks_the_child_not_the_loop, .timeout = 60)
 	t_free(&t);
 }
 
+/* Without a private description (no /proc, or not allowed to open the pipe), the plain
+ * blocking pipe is written carefully: the loop must not block either. */
+Test(output, backpressure_on_a_pipe_that_cannot_be_reopened, .timeout = 60)
+{
+	struct t	t;
+	struct stall	s = { 0 };
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to make a pipe that cannot be reopened");
+	t_init(&t, false, -1, -1);
+	output_free(t.o);
+	/* The pipes are root's, mode 0600: as nobody, open(/proc/self/fd/N) fails. */
+	cr_assert_eq(setresgid(65534, 65534, 65534), 0);
+	cr_assert_eq(setresuid(65534, 65534, 65534), 0);
+	{
+		char path[64];
+
+		snprintf(path, sizeof path, "/proc/self/fd/%d", t.dest[0][1]);
+		cr_assert_lt(open(path, O_WRONLY | O_NONBLOCK), 0);
+	}
+	t.o = output_new(t.loop, t.dest[0][1], t.dest[1][1], false, line_cb, &t);
+	output_set_idle_cb(t.o, on_idle, &t);
+	ev_io_stop(t.loop, &t.out.w);
+	s.t = &t;
+	s.pid = t_spawn(&t, stall_writer, NULL);
+	ev_timer_init(&s.tick, on_tick, 0.05, 0.05);
+	s.tick.data = &s;
+	ev_timer_start(t.loop, &s.tick);
+	ev_timer_init(&s.resume, on_resume, 1.5, 0.);
+	s.resume.data = &s;
+	ev_timer_start(t.loop, &s.resume);
+	t_run(&t);
+	cr_assert(s.checked);
+	t_finish(&t);
+	cr_assert_geq(t.out.len, STALL_BYTES);
+	t_free(&t);
+}
+
 /* ---- broken destinations, other kinds of destination -------------------------------- */
 
 Test(output, dev_full_discards_and_never_blocks_the_child, .timeout = 60)

@@ -339,6 +339,24 @@ Test(watch, server_restart_without_reload_line)
 	reload_watch_free(w);
 }
 
+Test(watch, colours_are_not_seen)
+{
+	char			 err[128];
+	struct reload_watch	*w = watch(1, 60000);
+
+	/* uvicorn --use-colors wraps the PID in escapes. */
+	cr_assert(!line(w, "\033[32mINFO\033[0m:     Started server process [\033[36m10\033[0m]", 0));
+	cr_assert(!line(w, "\033[32mINFO\033[0m:     Finished server process [\033[36m10\033[0m]", 1));
+	cr_assert(line(w, "\033[32mINFO\033[0m:     Started server process [\033[36m11\033[0m]", 2));
+	reload_watch_free(w);
+	/* A pattern sees the text a terminal shows. */
+	w = reload_watch_new("^WARNING:  .*Reloading", 1, 1000, err, sizeof err);
+	cr_assert_not_null(w);
+	cr_assert(line(w, "\033[33mWARNING\033[0m:  WatchFiles detected changes in 'a'. "
+	    "Reloading...", 0));
+	reload_watch_free(w);
+}
+
 Test(watch, window_with_fake_clock)
 {
 	static const char ev[] = "WARNING:  StatReload detected file change in 'a'. Reloading...";
