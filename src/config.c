@@ -413,6 +413,7 @@ config_load(struct config *cfg, int argc, char **argv, char **envp, int *code)
 	options_apply_flags(&ld, &o);
 	config_finish(&ld, &o);
 	cfg->check_config = o.check_config;
+	cfg->dev = o.dev;
 	config_loader_free(&ld);
 	options_free(&o);
 

@@ -108,6 +108,7 @@ struct config {
 	/* Not keys. */
 	char		 *config_file;	/* -c FILE, NULL if none */
 	bool		  check_config;	/* --check-config */
+	bool		  dev;		/* --dev */
 };
 
 enum config_result {

@@ -18,6 +18,7 @@
 static enum log_level	log_min = LOG_INFO;
 static enum log_format	log_fmt = LOG_FORMAT_TEXT;
 
+static bool		log_dev, log_color;
 static void		(*log_sink)(void *, const char *, size_t);
 static void		*log_sink_arg;
 
@@ -28,6 +29,13 @@ log_set_sink(void (*fn)(void *, const char *, size_t), void *arg)
 {
 	log_sink = fn;
 	log_sink_arg = arg;
+}
+
+void
+log_set_dev(bool color)
+{
+	log_dev = true;
+	log_color = color;
 }
 
 void
@@ -131,7 +139,18 @@ emit(enum log_level level, const char *msg, const char *const *kv, size_t nkv)
 		off = append(buf, sizeof buf, off, "\"");
 		/* FALLTHROUGH */
 	case LOG_FORMAT_TEXT:
-		if (log_fmt == LOG_FORMAT_TEXT) {
+		if (log_fmt == LOG_FORMAT_TEXT && log_dev) {
+			/* Short, and coloured by level, among the child's lines. */
+			static const char *colors[] = { "\033[2m", "\033[36m", "\033[33m",
+			    "\033[31m" };
+
+			if (log_color)
+				off = append(buf, sizeof buf, off, colors[level]);
+			off = append(buf, sizeof buf, off, "tend> ");
+			off = append(buf, sizeof buf, off, msg);
+			if (log_color)
+				off = append(buf, sizeof buf, off, "\033[0m");
+		} else if (log_fmt == LOG_FORMAT_TEXT) {
 			off = append(buf, sizeof buf, off, "tend: ");
 			if (level >= LOG_WARN) {
 				off = append(buf, sizeof buf, off, level_names[level]);

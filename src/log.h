@@ -2,6 +2,7 @@
 #ifndef TEND_LOG_H
 #define TEND_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "compat.h"
@@ -10,6 +11,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
 
 void log_setup(enum log_level, enum log_format);
+/* --dev: short text lines, coloured by level when color is set (stderr is a terminal). */
+void log_set_dev(bool color);
 /* Send whole lines to fn instead of write(2) on stderr (NULL: back to stderr). */
 void log_set_sink(void (*fn)(void *, const char *, size_t), void *arg);
 void log_debug(const char *, ...) TEND_PRINTF(1, 2);

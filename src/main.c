@@ -22,6 +22,8 @@ main(int argc, char **argv)
 	if (config_load(&cfg, argc, argv, environ, &code) == CONFIG_EXIT)
 		return code;
 	log_setup(cfg.log_level, cfg.log_format);
+	if (cfg.dev)
+		log_set_dev(isatty(STDERR_FILENO));
 	code = supervise_run(&cfg);
 	config_free(&cfg);
 	return code;

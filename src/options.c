@@ -155,6 +155,8 @@ help(FILE *fp)
 	    "\n"
 	    "  -c, --config FILE         read settings from FILE (see tend.ini(5))\n"
 	    "      --check-config        validate, print the effective settings, exit\n"
+	    "      --dev                 local development: --reload allow (still watched for\n"
+	    "                            loops), --log-prefix yes, short coloured tend lines\n"
 	    "      --no-subreaper        same as --subreaper=no\n"
 	    "  -h, --help                print this help and exit\n"
 	    "  -V, --version             print the version and exit\n"
@@ -204,6 +206,36 @@ add_flag(struct options *o, const struct config_key *k, const char *value,
 	o->nflags++;
 }
 
+/*
+ * --dev: reload allowed (but watched) and child lines prefixed. Put before the other
+ * flags, so an explicit --reload or --log-prefix still wins.
+ */
+static void
+dev_presets(struct options *o)
+{
+	size_t			n = o->nflags;
+	struct flag_value	dev[2];
+
+	add_flag(o, config_key_find("program", "reload"), "allow", "--dev", 5);
+	add_flag(o, config_key_find("log", "prefix"), "yes", "--dev", 5);
+	memcpy(dev, o->flags + n, sizeof dev);
+	memmove(o->flags + 2, o->flags, n * sizeof *o->flags);
+	memcpy(o->flags, dev, sizeof dev);
+}
+
+static bool
+flag_without_value(const char *s)
+{
+	static const char *names[] = { "help", "version", "check-config", "no-subreaper",
+	    "dev" };
+	size_t i;
+
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* The options that are not keys: 1 if s (no dashes, no value) is one, -1 to stop. */
 static int
 general_long(struct options *o, const char *s, int *code)
@@ -220,6 +252,10 @@ general_long(struct options *o, const char *s, int *code)
 	}
 	if (strcmp(s, "check-config") == 0) {
 		o->check_config = true;
+		return 1;
+	}
+	if (strcmp(s, "dev") == 0) {
+		o->dev = true;
 		return 1;
 	}
 	if (strcmp(s, "no-subreaper") == 0) {
@@ -274,10 +310,8 @@ options_parse(struct options *o, int argc, char **argv, int *code)
 			continue;
 		}
 		if (strcmp(buf, "config") != 0 && (k = flag_find(name, n)) == NULL)
-			return usage_error(o, code, eq != NULL && (strcmp(buf, "help") == 0 ||
-			    strcmp(buf, "version") == 0 || strcmp(buf, "check-config") == 0 ||
-			    strcmp(buf, "no-subreaper") == 0) ? "this option takes no value:" :
-			    "unknown option", a);
+			return usage_error(o, code, eq != NULL && flag_without_value(buf) ?
+			    "this option takes no value:" : "unknown option", a);
 		if (eq != NULL)
 			value = eq + 1;
 		else if (i + 1 < argc)
@@ -291,6 +325,8 @@ options_parse(struct options *o, int argc, char **argv, int *code)
 	}
 	if (i < argc)
 		o->words = &argv[i];
+	if (o->dev)
+		dev_presets(o);
 	return 0;
 }
 

@@ -104,6 +104,7 @@ struct options {
 	char			**words;	/* the command after the options, or NULL */
 	const char		*config_file;
 	bool			 check_config;
+	bool			 dev;		/* --dev: local development presets */
 };
 /* Returns -1 and sets *code (0 for --help/--version, 2 for usage errors) to stop. */
 int options_parse(struct options *, int argc, char **argv, int *code);
