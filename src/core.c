@@ -1,7 +1,8 @@
 /*
- * The supervisor's state machine (doc/state-machine.md has the diagram). Every event goes
- * through core_handle(); it changes the state and appends actions for the adapter. No
- * syscalls, no clock: the time comes in with the event, so tests drive it with a fake one.
+ * The supervisor's state machine (doc/state-machine.md has the diagram). Every event
+ * goes through core_handle(); it changes the state and appends actions for the adapter.
+ * No syscalls, no clock: the time comes in with the event, so tests use a fake one.
+ * The stop sequence and what follows a failure are in core_restart.c.
  */
 #include "autoconf.h"
 
@@ -36,8 +37,9 @@ core_cause_name(enum core_cause c)
 	return (unsigned)c < CORE_NCAUSES ? cause_names[c] : "?";
 }
 
-static void
-emit(struct core_actions *a, enum core_action_type type, enum core_mode mode, int signo,
+void
+core_emit(struct core_actions *a, enum core_action_type type, enum core_mode mode,
+    int signo,
     bool group, uint32_t seq, int code)
 {
 	struct core_action *act;
@@ -54,8 +56,8 @@ emit(struct core_actions *a, enum core_action_type type, enum core_mode mode, in
 	act->code = code;
 }
 
-static void
-set_state(struct core *c, struct core_actions *a, int64_t now, enum core_state to)
+void
+core_set_state(struct core *c, struct core_actions *a, int64_t now, enum core_state to)
 {
 	struct core_change *ch = &c->change;
 
@@ -73,7 +75,7 @@ set_state(struct core *c, struct core_actions *a, int64_t now, enum core_state t
 	ch->failing_for = c->failing_since >= 0 ? now - c->failing_since : -1;
 	ch->delay = to == ST_BACKOFF ? c->delay : 0;
 	c->state = to;
-	emit(a, ACT_STATE, c->mode, 0, false, 0, 0);
+	core_emit(a, ACT_STATE, c->mode, 0, false, 0, 0);
 	if (a->n > 0 && a->v[a->n - 1].type == ACT_STATE)
 		a->v[a->n - 1].change = *ch;
 }
@@ -115,33 +117,34 @@ probing_state(const struct core *c)
 	return starting(c) || core_healthy(c) || c->state == ST_UNHEALTHY;
 }
 
-static void
-exit_now(struct core *c, struct core_actions *a, int64_t now, int code)
+void
+core_exit(struct core *c, struct core_actions *a, int64_t now, int code)
 {
 	c->exit_code = code;
-	set_state(c, a, now, ST_EXITED);
-	emit(a, ACT_EXIT, c->mode, 0, false, 0, code);
+	core_set_state(c, a, now, ST_EXITED);
+	core_emit(a, ACT_EXIT, c->mode, 0, false, 0, code);
 }
 
 /* Spawn in mode m, or wait for dependencies first when they are to be checked again. */
-static void
-spawn(struct core *c, struct core_actions *a, int64_t now, enum core_mode m, bool first)
+void
+core_spawn(struct core *c, struct core_actions *a, int64_t now, enum core_mode m,
+    bool first)
 {
 	c->mode = m;
 	c->backoff_until = -1;
 	if (c->conf.wait_deps && (first || c->conf.wait_each_start)) {
-		set_state(c, a, now, ST_WAITING);
-		emit(a, ACT_WAIT_DEPS, m, 0, false, 0, 0);
+		core_set_state(c, a, now, ST_WAITING);
+		core_emit(a, ACT_WAIT_DEPS, m, 0, false, 0, 0);
 		return;
 	}
-	emit(a, ACT_SPAWN, m, 0, false, 0, 0);
+	core_emit(a, ACT_SPAWN, m, 0, false, 0, 0);
 }
 
 void
 core_start(struct core *c, int64_t now, struct core_actions *a)
 {
 	a->n = 0;
-	spawn(c, a, now, MODE_NORMAL, true);
+	core_spawn(c, a, now, MODE_NORMAL, true);
 }
 
 /* The child entered a healthy state: arm the reset and recovery clocks. */
@@ -156,11 +159,11 @@ became_healthy(struct core *c, struct core_actions *a, int64_t now)
 	if (c->mode == MODE_EMERGENCY) {
 		if (c->conf.recover_after > 0 && !c->forced)
 			c->recover_at = now + c->recover_wait;
-		set_state(c, a, now, ST_EMERGENCY_RUNNING);
+		core_set_state(c, a, now, ST_EMERGENCY_RUNNING);
 	} else {
 		if (c->state == ST_RECOVERING)
 			c->recover_wait = c->conf.recover_after;
-		set_state(c, a, now, ST_RUNNING);
+		core_set_state(c, a, now, ST_RUNNING);
 	}
 }
 
@@ -191,150 +194,7 @@ on_spawned(struct core *c, struct core_actions *a, int64_t now, pid_t pid)
 	}
 	c->deadline = c->conf.startup_timeout > 0 ? now + c->conf.startup_timeout : -1;
 	c->next_probe = now + c->conf.startup_interval;
-	set_state(c, a, now, to);
-}
-
-/* SIGKILL for the group (and the child, should it have left its group). */
-static void
-kill_group(struct core *c, struct core_actions *a, int64_t now)
-{
-	emit(a, ACT_KILL, c->mode, SIGKILL, true, 0, 0);
-	c->killed = true;
-	/* Sent again after each stop_timeout while anything lingers, in case it raced a fork. */
-	c->kill_at = now + (c->conf.stop_timeout > 1000 ? c->conf.stop_timeout : 1000);
-}
-
-/* Ask the child (or its group, forward = group) to stop; SIGKILL follows at kill_at. */
-static void
-send_stop(struct core *c, struct core_actions *a, int64_t now, int signo, bool group)
-{
-	c->hang_until = -1;
-	if (c->conf.stop_timeout == 0) {
-		kill_group(c, a, now);
-		return;
-	}
-	emit(a, ACT_KILL, c->mode, signo, group || c->conf.forward_group, 0, 0);
-	if (c->kill_at < 0)
-		c->kill_at = now + c->conf.stop_timeout;
-}
-
-static void
-finish_stop(struct core *c, struct core_actions *a, int64_t now)
-{
-	int code;
-
-	c->kill_at = c->hang_until = -1;
-	c->killed = false;
-	switch (c->after) {
-	case AFTER_EXIT:
-		code = c->exit_code >= 0 ? c->exit_code : exit_code_of_status(c->last_status);
-		exit_now(c, a, now, code);
-		break;
-	case AFTER_BACKOFF:
-		c->delay = core_backoff(c->conf.backoff, c->conf.backoff_max, c->streak,
-		    core_random(c));
-		if (c->delay == 0) {
-			spawn(c, a, now, c->mode, false);
-			break;
-		}
-		c->backoff_until = now + c->delay;
-		set_state(c, a, now, ST_BACKOFF);
-		break;
-	case AFTER_SPAWN:
-		spawn(c, a, now, c->mode, false);
-		break;
-	case AFTER_EMERGENCY:
-		spawn(c, a, now, MODE_EMERGENCY, false);
-		break;
-	case AFTER_RECOVER:
-		spawn(c, a, now, MODE_NORMAL, false);
-		break;
-	}
-}
-
-/* Start the stop sequence for the current child; `after` says what follows it. */
-static void
-begin_stop(struct core *c, struct core_actions *a, int64_t now)
-{
-	if (c->probing) {
-		emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
-		c->probing = false;
-	}
-	c->next_probe = c->deadline = c->recover_at = -1;
-	c->healthy_since = -1;
-	c->reset_pending = false;
-	if (c->pid == 0 && !c->group_alive) {
-		finish_stop(c, a, now);	/* nothing to stop */
-		return;
-	}
-	if (c->state != ST_STOPPING)
-		set_state(c, a, now, ST_STOPPING);
-	if (c->pid != 0) {
-		if (c->cause == CAUSE_HANG && c->conf.hang_signal != 0) {
-			/* A traceback first (Python's faulthandler on ABRT), then the stop. */
-			emit(a, ACT_KILL, c->mode, c->conf.hang_signal, false, 0, 0);
-			c->hang_until = now + c->conf.hang_signal_wait;
-		} else
-			send_stop(c, a, now, c->conf.stop_signal, false);
-	} else
-		send_stop(c, a, now, c->conf.stop_signal, true);
-}
-
-/* A failure of the child (any cause): decide what follows and stop it. */
-static void
-fail(struct core *c, struct core_actions *a, int64_t now, enum core_cause cause, int arg)
-{
-	bool clean = cause == CAUSE_EXIT && arg == 0;
-
-	c->cause = cause;
-	c->cause_arg = arg;
-	c->last_failure_at = now;
-	if (c->shutdown)
-		c->after = AFTER_EXIT;
-	else if (c->conf.policy == POLICY_NEVER || (clean && c->conf.policy == POLICY_ON_FAILURE))
-		c->after = AFTER_EXIT;
-	else if (c->state == ST_RECOVERING) {
-		/* Normal mode failed its trial: back to emergency, and wait longer next time. */
-		c->after = AFTER_EMERGENCY;
-		c->recover_wait = c->recover_wait > PARSE_DURATION_MAX / 2 ?
-		    PARSE_DURATION_MAX : c->recover_wait * 2;
-	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_STOP) {
-		c->after = AFTER_EXIT;
-		c->exit_code = EXIT_GAVE_UP;
-	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_EMERGENCY &&
-	    c->conf.emergency && c->mode == MODE_NORMAL) {
-		c->after = AFTER_EMERGENCY;
-		core_window_clear(c, MODE_EMERGENCY);
-	} else {
-		core_window_add(c, c->mode, now);
-		c->streak++;
-		c->after = AFTER_BACKOFF;
-		if (core_window_full(c, c->mode, now)) {
-			if (c->mode == MODE_NORMAL && c->conf.emergency) {
-				c->after = AFTER_EMERGENCY;
-				core_window_clear(c, MODE_EMERGENCY);
-				c->streak = 0;
-			} else {
-				c->after = AFTER_EXIT;
-				c->exit_code = EXIT_GAVE_UP;
-			}
-		}
-	}
-	if (c->after != AFTER_EXIT)
-		c->restarts[cause]++;
-	begin_stop(c, a, now);
-}
-
-/* A planned stop (operator, recovery): not a failure, not counted in the crash window. */
-static void
-planned_stop(struct core *c, struct core_actions *a, int64_t now, enum core_cause cause,
-    enum core_after after)
-{
-	c->cause = cause;
-	c->cause_arg = 0;
-	c->after = after;
-	c->restarts[cause]++;
-	begin_stop(c, a, now);
+	core_set_state(c, a, now, to);
 }
 
 static void
@@ -353,20 +213,21 @@ on_exited(struct core *c, struct core_actions *a, const struct core_event *ev)
 		c->exit_code = ev->err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 		c->cause = CAUSE_EXIT;
 		c->cause_arg = c->exit_code;
-		begin_stop(c, a, ev->now);
+		core_begin_stop(c, a, ev->now);
 		return;
 	}
 	if (c->state == ST_STOPPING) {
 		if (!c->group_alive)
-			finish_stop(c, a, ev->now);
+			core_finish_stop(c, a, ev->now);
 		else if (!c->killed)
-			send_stop(c, a, ev->now, c->conf.stop_signal, true);
+			core_send_stop(c, a, ev->now, c->conf.stop_signal, true);
 		return;
 	}
 	if (WIFSIGNALED(st))
-		fail(c, a, ev->now, CAUSE_SIGNAL, WTERMSIG(st));
+		core_fail(c, a, ev->now, CAUSE_SIGNAL, WTERMSIG(st));
 	else
-		fail(c, a, ev->now, CAUSE_EXIT, WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+		core_fail(c, a, ev->now, CAUSE_EXIT,
+    WIFEXITED(st) ? WEXITSTATUS(st) : 255);
 }
 
 static void
@@ -383,7 +244,8 @@ on_probe(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (ok)
 		c->last_ok = now;
 	interval = starting(c) ? c->conf.startup_interval : c->conf.health_interval;
-	c->next_probe = c->probe_started + interval > now ? c->probe_started + interval : now;
+
+    c->next_probe = c->probe_started + interval > now ? c->probe_started + interval : now;
 	if (starting(c)) {
 		/* Failures while starting are expected; only the deadline counts. */
 		if (ok) {
@@ -403,13 +265,13 @@ on_probe(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (c->fails++ == 0)
 		c->failing_since = now;
 	if (c->fails >= c->conf.failure_threshold) {
-		fail(c, a, now, CAUSE_HANG, 0);
+		core_fail(c, a, now, CAUSE_HANG, 0);
 		return;
 	}
 	if (c->state != ST_UNHEALTHY) {
 		c->healthy_since = c->recover_at = -1;
 		c->reset_pending = false;
-		set_state(c, a, now, ST_UNHEALTHY);
+		core_set_state(c, a, now, ST_UNHEALTHY);
 	}
 }
 
@@ -421,13 +283,14 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 
 	if (!stop) {
 		if (c->pid != 0)
-			emit(a, ACT_KILL, c->mode, signo, c->conf.forward_group, 0, 0);
+			core_emit(a, ACT_KILL, c->mode, signo, c->conf.forward_group, 0,
+    0);
 		return;
 	}
 	if (c->shutdown) {
 		/* Asked again: pass it on again (a second Ctrl-C), the SIGKILL clock runs on. */
 		if (c->pid != 0)
-			emit(a, ACT_KILL, c->mode, sig, c->conf.forward_group, 0, 0);
+			core_emit(a, ACT_KILL, c->mode, sig, c->conf.forward_group, 0, 0);
 		return;
 	}
 	c->shutdown = true;
@@ -435,18 +298,18 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 	if (c->state == ST_STOPPING)
 		return;	/* the stop under way goes on; then tend exits */
 	if (c->pid == 0) {
-		exit_now(c, a, now, 128 + signo);
+		core_exit(c, a, now, 128 + signo);
 		return;
 	}
 	c->cause = CAUSE_SHUTDOWN;
 	c->cause_arg = signo;
 	if (c->probing) {
-		emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
+		core_emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
 		c->probing = false;
 	}
 	c->next_probe = c->deadline = c->recover_at = c->healthy_since = -1;
-	set_state(c, a, now, ST_STOPPING);
-	send_stop(c, a, now, sig, false);
+	core_set_state(c, a, now, ST_STOPPING);
+	core_send_stop(c, a, now, sig, false);
 }
 
 static void
@@ -473,13 +336,14 @@ on_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
 		/* No child to stop: start the one asked for now. */
 		if (ev->type == CE_OP_EMERGENCY)
 			c->mode = ev->on ? MODE_EMERGENCY : MODE_NORMAL;
-		spawn(c, a, now, c->mode, false);
+		core_spawn(c, a, now, c->mode, false);
 		return;
 	}
 	if (ev->type == CE_OP_RESTART)
-		planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
+		core_planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
 	else
-		planned_stop(c, a, now, CAUSE_OPERATOR, ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
+		core_planned_stop(c, a, now, CAUSE_OPERATOR,
+    ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
 }
 
 /* Deadlines that have passed, then the next probe; runs after every event. */
@@ -488,20 +352,20 @@ run_timers(struct core *c, struct core_actions *a, int64_t now)
 {
 	if (c->state == ST_STOPPING) {
 		if (c->hang_until >= 0 && now >= c->hang_until && c->pid != 0)
-			send_stop(c, a, now, c->conf.stop_signal, false);
+			core_send_stop(c, a, now, c->conf.stop_signal, false);
 		if (c->kill_at >= 0 && now >= c->kill_at)
-			kill_group(c, a, now);
+			core_kill_group(c, a, now);
 		return;
 	}
 	if (c->state == ST_BACKOFF) {
 		if (now >= c->backoff_until)
-			spawn(c, a, now, c->mode, false);
+			core_spawn(c, a, now, c->mode, false);
 		return;
 	}
 	if (!probing_state(c))
 		return;
 	if (starting(c) && c->deadline >= 0 && now >= c->deadline) {
-		fail(c, a, now, CAUSE_STARTUP_TIMEOUT, 0);
+		core_fail(c, a, now, CAUSE_STARTUP_TIMEOUT, 0);
 		return;
 	}
 	if (c->reset_pending && now - c->healthy_since >= c->conf.reset_after) {
@@ -510,15 +374,16 @@ run_timers(struct core *c, struct core_actions *a, int64_t now)
 		c->streak = 0;
 		core_window_clear(c, c->mode);
 	}
-	if (c->state == ST_EMERGENCY_RUNNING && c->recover_at >= 0 && now >= c->recover_at) {
-		planned_stop(c, a, now, CAUSE_RECOVER, AFTER_RECOVER);
+
+    if (c->state == ST_EMERGENCY_RUNNING && c->recover_at >= 0 && now >= c->recover_at) {
+		core_planned_stop(c, a, now, CAUSE_RECOVER, AFTER_RECOVER);
 		return;
 	}
 	if (c->conf.health[c->mode] && !c->probing && c->next_probe >= 0 &&
 	    now >= c->next_probe) {
 		c->probing = true;
 		c->probe_started = now;
-		emit(a, ACT_PROBE, c->mode, 0, false, ++c->seq, 0);
+		core_emit(a, ACT_PROBE, c->mode, 0, false, ++c->seq, 0);
 	}
 }
 
@@ -535,11 +400,11 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 		break;
 	case CE_DEPS_READY:
 		if (c->state == ST_WAITING)
-			emit(a, ACT_SPAWN, c->mode, 0, false, 0, 0);
+			core_emit(a, ACT_SPAWN, c->mode, 0, false, 0, 0);
 		break;
 	case CE_DEPS_FAILED:
 		if (c->state == ST_WAITING)
-			exit_now(c, a, now, EXIT_GAVE_UP);
+			core_exit(c, a, now, EXIT_GAVE_UP);
 		break;
 	case CE_SPAWNED:
 		on_spawned(c, a, now, ev->pid);
@@ -548,7 +413,7 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 		/* fork() failed (EAGAIN, ENOMEM): a failure like any other, retried later. */
 		c->pid = 0;
 		c->group_alive = false;
-		fail(c, a, now, CAUSE_EXIT, 255);
+		core_fail(c, a, now, CAUSE_EXIT, 255);
 		break;
 	case CE_EXITED:
 		on_exited(c, a, ev);
@@ -556,7 +421,7 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 	case CE_GROUP_GONE:
 		c->group_alive = false;
 		if (c->state == ST_STOPPING && c->pid == 0)
-			finish_stop(c, a, now);
+			core_finish_stop(c, a, now);
 		break;
 	case CE_PROBE:
 		on_probe(c, a, ev);
@@ -566,7 +431,7 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 		break;
 	case CE_RELOAD_LOOP:
 		if (c->pid != 0 && c->state != ST_STOPPING)
-			fail(c, a, now, CAUSE_RELOAD_LOOP, 0);
+			core_fail(c, a, now, CAUSE_RELOAD_LOOP, 0);
 		break;
 	case CE_OP_RESTART:
 	case CE_OP_EMERGENCY:
