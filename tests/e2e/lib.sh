@@ -248,10 +248,20 @@ count_children() {
 
 # --- running tend -----------------------------------------------------------------------
 
-# Say so when timeout(1) ended a run (it then exits 124).
+# A sanitizer build reports to stderr: every such report fails the test.
+sanitizer_check() {
+	if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$T/err"; then
+		not_ok "sanitizer report from tend (or its child)"
+		show_tend
+	fi
+}
+
+# When timeout(1) ended the run, RC becomes "timeout(N)": no exit code check can pass.
+# timed_out MS: MS is how long the run took.
 timed_out() {
-	if [ "$RC" = 124 ] && [ "$ELAPSED" -ge $((TEND_TIMEOUT * 1000 - 1000)) ]; then
+	if [ "$1" -ge $((TEND_TIMEOUT * 1000 - 500)) ]; then
 		diag "tend (or its child) was stopped by the $TEND_TIMEOUT s timeout"
+		RC="timeout($RC)"
 	fi
 }
 
@@ -268,7 +278,8 @@ run_tend() {
 	RC=$?
 	now_ms
 	ELAPSED=$((NOW - start))
-	timed_out
+	timed_out "$ELAPSED"
+	sanitizer_check
 	return 0
 }
 
@@ -278,6 +289,9 @@ start_tend() {
 	local mode=$1
 	shift
 	mode_prefix "$mode"
+	now_ms
+	START=$NOW
+	MARK=$NOW
 	timeout -k 5 "$TEND_TIMEOUT" "$SIGREC" exec "${EXEC_OPTS[@]}" -- "${PRE[@]}" "$TEND" "$@" \
 	    <"$TEND_STDIN" >"$T/out" 2>"$T/err" &
 	BG=$!
@@ -287,8 +301,9 @@ start_tend() {
 }
 
 # wait_tend: wait for the background tend to end; sets RC and ELAPSED (ms since the
-# call to mark, if any).
+# last call to mark, or since start_tend).
 MARK=0
+START=0
 mark() {
 	now_ms
 	MARK=$NOW
@@ -298,7 +313,8 @@ wait_tend() {
 	RC=$?
 	now_ms
 	ELAPSED=$((NOW - MARK))
-	timed_out
+	timed_out $((NOW - START))
+	sanitizer_check
 	BG=
 	return 0
 }
@@ -319,4 +335,174 @@ read_pid() {
 	local pid rest
 	read -r pid rest <"$1" || return 1
 	echo "$pid"
+}
+
+# --- ports, time-stamped stderr, sanitizer reports (added for the watchdog tests) -------
+
+# Set PORT to a random TCP port in 20000-39999 that no local socket uses (tcp or tcp6).
+free_port() {
+	local i hex
+	for ((i = 0; i < 200; i++)); do
+		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
+		printf -v hex ':%04X ' "$PORT"
+		if ! grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Copy stdin to fd 3 unchanged and to stdout with each line prefixed by the wall clock
+# in milliseconds (the time the line arrived).
+e2e_stamp() {
+	local l
+	while IFS= read -r l || [ -n "$l" ]; do
+		now_ms
+		printf '%s\n' "$l" >&3
+		printf '%s %s\n' "$NOW" "$l"
+	done
+}
+
+# start_tend_ts MODE ARGS...: start_tend, but tend's stderr (and so the child's, which
+# inherits it) goes through e2e_stamp: raw in $T/err, stamped in $T/ts. Sets TS0 (ms,
+# just before the start), STAMP_PID, BG and TEND_PID. False if tend never showed up.
+STAMP_PID=
+start_tend_ts() {
+	local mode=$1
+	shift
+	mode_prefix "$mode"
+	rm -f "$T/errfifo"
+	mkfifo "$T/errfifo" || return 1
+	: >"$T/ts"
+	e2e_stamp <"$T/errfifo" 3>"$T/err" >"$T/ts" &
+	STAMP_PID=$!
+	now_ms
+	TS0=$NOW
+	START=$NOW
+	MARK=$NOW
+	timeout -k 5 "$TEND_TIMEOUT" "$SIGREC" exec "${EXEC_OPTS[@]}" -- "${PRE[@]}" "$TEND" "$@" \
+	    <"$TEND_STDIN" >"$T/out" 2>"$T/errfifo" &
+	BG=$!
+	TEND_PID=$(find_tend "$BG") && return 0
+	TEND_PID=
+	return 1
+}
+
+# wait_tend_ts: wait_tend, then wait (up to 10 s) until every line reached $T/ts.
+wait_tend_ts() {
+	wait_tend
+	if [ -n "$STAMP_PID" ]; then
+		poll 10 eval '! kill -0 "$STAMP_PID" 2>/dev/null'
+		wait "$STAMP_PID" 2>/dev/null
+		STAMP_PID=
+	fi
+}
+
+# ts_find N REGEX: set TS_MS and TS_LINE from the Nth line of $T/ts whose text (without
+# the time stamp) matches the extended REGEX; false if there are fewer than N.
+ts_find() {
+	local n=$1 re=$2 ms l
+	TS_MS=
+	TS_LINE=
+	[ -r "$T/ts" ] || return 1
+	while IFS= read -r l; do
+		ms=${l%% *}
+		l=${l#* }
+		[[ $l =~ $re ]] || continue
+		n=$((n - 1))
+		if [ "$n" -le 0 ]; then
+			TS_MS=$ms
+			TS_LINE=$l
+			return 0
+		fi
+	done <"$T/ts"
+	return 1
+}
+
+# ts_count REGEX: print how many lines of $T/ts match REGEX.
+ts_count() {
+	local re=$1 l n=0
+	if [ -r "$T/ts" ]; then
+		while IFS= read -r l; do
+			[[ ${l#* } =~ $re ]] && n=$((n + 1))
+		done <"$T/ts"
+	fi
+	echo "$n"
+}
+
+# wait_ts SECONDS N REGEX: wait until $T/ts has N lines matching REGEX (sets TS_MS, TS_LINE).
+wait_ts() {
+	poll "$1" ts_find "$2" "$3"
+}
+
+# field NAME LINE: print the value of NAME=VALUE in a tend log line.
+field() {
+	local re="(^| )$1=([^ ]*)"
+	[[ $2 =~ $re ]] || return 1
+	echo "${BASH_REMATCH[2]}"
+}
+
+# secs_ms 1.234s: print 1234 (tend's since_spawn/delay durations in milliseconds).
+secs_ms() {
+	local s=${1%s} int frac
+	int=${s%%.*}
+	frac=000
+	[ "$int" != "$s" ] && frac=${s#*.}000
+	echo $((10#$int * 1000 + 10#${frac:0:3}))
+}
+
+# check_sanitizers WHAT: one test: tend's stderr ($T/err) has no ASan/UBSan/LSan report.
+check_sanitizers() {
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)Sanitizer' \
+	    "$T/err" 2>/dev/null; then
+		not_ok "$1: sanitizer report in tend's stderr"
+		grep -E -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/err" |
+		    head -40 | sed 's/^/#   /'
+	else
+		ok "$1: no sanitizer report"
+	fi
+}
+
+# need_uvicorn: exit 77 (skip) unless Debian's /usr/bin/python3 has uvicorn and starlette.
+need_uvicorn() {
+	if ! /usr/bin/python3 -c 'import uvicorn, starlette' >/dev/null 2>&1; then
+		skip "/usr/bin/python3 lacks uvicorn or starlette"
+		finish
+	fi
+	export PYTHONDONTWRITEBYTECODE=1
+}
+
+# app_cmd MODULE: set the array APP to the command running tests/apps/MODULE.py on PORT.
+app_cmd() {
+	APP=(/usr/bin/python3 -m uvicorn "$1:app" --app-dir "$TEST_SRCDIR/apps"
+	    --host 127.0.0.1 --port "$PORT")
+}
+
+# http_get PATH: print the answer (status line, headers, body) of 127.0.0.1:$PORT to
+# GET PATH, within 5 s.
+http_get() {
+	timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&5
+		cat <&5' http_get "$PORT" "$1" 2>/dev/null
+}
+
+# --- processes by environment, uvicorn --reload (added for the output/reload tests) -----
+
+# env_pids KEY=VALUE: print the PIDs of the live processes whose environment holds the
+# entry KEY=VALUE (a zombie's environment reads empty: zombies are not listed).
+env_pids() {
+	local f pid
+	for f in $(grep -lzxF "$1" /proc/[0-9]*/environ 2>/dev/null); do
+		pid=${f#/proc/}
+		echo "${pid%/environ}"
+	done
+}
+
+# reload_app_cmd: copy tests/apps/reload_app.py into $T/w (fresh) and set the array RAPP
+# to uvicorn serving it on PORT with --reload watching $T/w.
+reload_app_cmd() {
+	rm -rf "$T/w"
+	mkdir -p "$T/w" && cp "$TEST_SRCDIR/apps/reload_app.py" "$T/w/" || return 1
+	RAPP=(/usr/bin/python3 -m uvicorn reload_app:app --app-dir "$T/w" --host 127.0.0.1
+	    --port "$PORT" --reload --reload-dir "$T/w")
 }

@@ -35,14 +35,24 @@ storm() {
 	check_rc "$mode: TERM after the storm" 143
 }
 
-# adopt ARGS...: orphans that live 3 s are tend's children, unless --no-subreaper.
+# The number of live sigrec processes this script started.
+count_sigrecs() {
+	local f comm n=0
+	for f in $(grep -lzxF "E2E_TAG=$E2E_TAG" /proc/[0-9]*/environ 2>/dev/null); do
+		read -r comm <"${f%/environ}/comm" 2>/dev/null && [ "$comm" = sigrec ] &&
+		    n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# adopt EXPECT ARGS...: orphans that live 5 s are tend's children, unless --no-subreaper.
 adopt() {
 	local expect=$1
 	shift
 	rm -f "$T/pid"
 	if ! start_tend plain --restart-policy never "$@" -- \
-	    "$SIGREC" orphans -n 20 -l 3000 -p "$T/pid" -t 60 || ! wait_file "$T/pid"; then
-		not_ok "plain $*: tend or its child did not start"
+	    "$SIGREC" orphans -n 20 -l 5000 -p "$T/pid" -t 60 || ! wait_file "$T/pid"; then
+		not_ok "plain ${*:-(subreaper)}: tend or its child did not start"
 		show_tend
 		abort_tend
 		return
@@ -57,10 +67,12 @@ adopt() {
 	else
 		check "plain --no-subreaper: the orphans are not tend's children ($NCHILD)" \
 		    test "$NCHILD" = 1 -a "$NZOMBIE" = 0
+		check "plain --no-subreaper: ... yet they live ($(count_sigrecs) sigrec processes)" \
+		    test "$(count_sigrecs)" -ge 11
 	fi
 	kill -TERM "$TEND_PID"
 	wait_tend
-	check_rc "plain $*: TERM ends the run" 143
+	check_rc "plain ${*:-(subreaper)}: TERM ends the run" 143
 }
 
 for mode in $MODES; do

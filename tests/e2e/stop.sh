@@ -1,8 +1,9 @@
 #!/bin/bash
 # Stopping: TERM to tend ends the child (143 when the child dies of it, 0 when it exits 0
 # on it); --stop-signal picks what the child gets; a child that ignores TERM is SIGKILLed
-# after stop_timeout (137); when the main child exits, the rest of its process group gets
-# the stop signal, then SIGKILL after stop_timeout, before tend exits.
+# with its group after stop_timeout (137); a second INT is passed on; when the main child
+# exits, the rest of its process group gets the stop signal, then SIGKILL after
+# stop_timeout, before tend exits.
 . "$(dirname "$0")/lib.sh"
 
 # launch MODE ARGS...: start tend and wait for the child's pid file; false on failure.
@@ -45,15 +46,35 @@ for mode in $MODES; do
 		    eval 'has_line "$T/rec" 2 && ! has_line "$T/rec" 15'
 	fi
 
-	# A child that ignores TERM: SIGKILL after stop_timeout.
+	# A child (and its grandchild) that ignore TERM: SIGKILL to the group after stop_timeout.
 	if launch "$mode" --restart-policy never --stop-timeout 1s -- \
-	    "$SIGREC" record -o "$T/rec" -p "$T/pid" -i TERM; then
+	    "$SIGREC" record -o "$T/rec" -p "$T/pid" -i TERM -g "$T/gc"; then
 		mark
 		kill -TERM "$TEND_PID"
 		wait_tend
 		check_rc "$mode: child ignores TERM: SIGKILLed" 137
 		check "$mode: ... after stop_timeout 1s (took ${ELAPSED} ms, expected 900..20000)" \
 		    test "$ELAPSED" -ge 900 -a "$ELAPSED" -lt 20000
+		if [ "$mode" = plain ] && [ -s "$T/gc.pid" ]; then
+			gc=$(read_pid "$T/gc.pid")
+			check "$mode: ... its grandchild ($gc) was killed too" eval '! alive "$gc"'
+		fi
+	fi
+
+	# A second INT (a second Ctrl-C) is passed on too; SIGKILL still follows.
+	if launch "$mode" --restart-policy never --stop-timeout 2s -- \
+	    "$SIGREC" record -o "$T/rec" -p "$T/pid"; then
+		mark
+		kill -INT "$TEND_PID"
+		wait_line "$T/rec" 2
+		kill -INT "$TEND_PID"
+		poll 5 eval '[ "$(grep -cx 2 "$T/rec")" -ge 2 ]'
+		wait_tend
+		check "$mode: two INTs to tend: the child got both ($(tr '\n' ' ' <"$T/rec"))" \
+		    test "$(grep -cx 2 "$T/rec")" = 2
+		check_rc "$mode: ... it handles INT and keeps running: SIGKILLed" 137
+		check "$mode: ... after stop_timeout 2s (took ${ELAPSED} ms, expected 1900..20000)" \
+		    test "$ELAPSED" -ge 1900 -a "$ELAPSED" -lt 20000
 	fi
 
 	# The main child exits 5 and leaves a grandchild that handles TERM and keeps running.

@@ -9,6 +9,10 @@ if ! [ -x "$PY" ]; then
 	skip "no $PY for the pty"
 	finish
 fi
+if ! "$PY" -c 'import os; os.openpty()' 2>/dev/null; then
+	skip "cannot open a pty here"
+	finish
+fi
 
 # pty_run MODE: prints "child: pid=.. pgid=.. sid=.. tpgid=.. ppid=.. ppgid=..",
 # "exit: N" and the pty's whole output as "output: ...".
@@ -67,8 +71,8 @@ print("output: %r" % out)
 PYEOF
 }
 
-# field NAME: from the child line of the last run.
-field() {
+# child_field NAME: from the child line of the last run.
+child_field() {
 	sed -n "s/^child: .*\b$1=\(-\?[0-9]*\).*/\1/p" "$T/pty"
 }
 
@@ -76,16 +80,17 @@ for mode in $MODES; do
 	pty_run "$mode" >"$T/pty" 2>&1
 	RC=$(sed -n 's/^exit: //p' "$T/pty")
 	cp "$T/pty" "$T/err"
+	sanitizer_check
 	: >"$T/out"
 	if ! grep -q '^child: pid=' "$T/pty"; then
 		not_ok "$mode: the child under a pty did not report its process group"
 		show_tend
 		continue
 	fi
-	pgid=$(field pgid)
-	tpgid=$(field tpgid)
-	ppgid=$(field ppgid)
-	pid=$(field pid)
+	pgid=$(child_field pgid)
+	tpgid=$(child_field tpgid)
+	ppgid=$(child_field ppgid)
+	pid=$(child_field pid)
 	check "$mode: the child leads its own process group (pid $pid, pgid $pgid)" \
 	    test "$pid" = "$pgid"
 	check "$mode: the child's group owns the terminal (tpgid $tpgid = pgid $pgid)" \
