@@ -37,7 +37,15 @@ struct sink {
 	char		*buf;		/* queued bytes are buf[head .. head+len) */
 	size_t		 head;
 	size_t		 len;
+	bool		 midline;	/* the last byte queued ended no line */
+	char		*held;		/* tend's log lines waiting for a line end */
+	size_t		 nheld;
+	ev_timer	 hold;		/* ... but not for longer than OUTPUT_HOLD_S */
 };
+
+/* tend's own lines held back while a child's long line is unfinished, at most this. */
+#define OUTPUT_HELD_MAX (16 * 1024)
+#define OUTPUT_HOLD_S	0.5
 
 struct source {
 	struct output	*o;
@@ -70,6 +78,7 @@ struct output {
 };
 
 static void sink_io_cb(struct ev_loop *, ev_io *, int);
+static void sink_hold_cb(struct ev_loop *, ev_timer *, int);
 static void source_io_cb(struct ev_loop *, ev_io *, int);
 
 /* Use tend's stdout/stderr without changing the description others share with us. */
@@ -108,6 +117,8 @@ sink_init(struct output *o, struct sink *k, int fd, int stream)
 	}
 	ev_io_init(&k->w, sink_io_cb, k->fd, EV_WRITE);
 	k->w.data = k;
+	ev_timer_init(&k->hold, sink_hold_cb, OUTPUT_HOLD_S, 0.);
+	k->hold.data = k;
 }
 
 /* Supervising matters more than the log: a dead destination is discarded, never waited on. */
@@ -187,6 +198,35 @@ sink_put(struct sink *k, const void *p, size_t n)
 	k->len += n;
 }
 
+/* Queue tend's held log lines, now that the stream is at a line boundary. */
+static void
+sink_release(struct sink *k)
+{
+	if (k->nheld == 0 || k->midline || !sink_room(k, k->nheld))
+		return;
+	sink_put(k, k->held, k->nheld);
+	k->nheld = 0;
+	ev_timer_stop(k->o->loop, &k->hold);
+}
+
+/* A child's line that stays unfinished (a prompt, a progress bar) must not hide tend's
+ * lines for long: end it with a newline of ours and let them out. */
+static void
+sink_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sink *k = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!k->midline || !sink_room(k, k->nheld + 1))
+		return;
+	sink_put(k, "\n", 1);
+	k->midline = false;
+	sink_release(k);
+	if (!ev_is_active(&k->w))
+		sink_write(k);
+}
+
 /* linebuf callback: queue one line of source s, or refuse it while the sink is full. */
 static bool
 emit(void *arg, const char *line, size_t len, int flags)
@@ -210,6 +250,8 @@ emit(void *arg, const char *line, size_t len, int flags)
 		sink_put(k, line, len);
 		if (nl)
 			sink_put(k, "\n", 1);
+		k->midline = !nl;
+		sink_release(k);
 	}
 	o->st.lines[s->stream - 1]++;
 	if (o->cb != NULL)
@@ -250,6 +292,11 @@ source_process(struct source *s, bool *gone)
 	}
 	s->off = s->len = 0;
 	if (s->eof) {
+		struct sink *k = &s->o->sink[s->stream - 1];
+
+		/* Its last line is as finished as it will ever be: tend's lines may follow. */
+		k->midline = false;
+		sink_release(k);
 		source_free(s);
 		*gone = true;
 	} else if (s->blocked) {
@@ -474,6 +521,20 @@ output_log(struct output *o, const char *line, size_t len)
 {
 	struct sink *k = &o->sink[1];
 
+	if (k->midline && !k->broken && !o->closing) {
+		/* Never inside a child's unfinished line: hold it until the line ends. */
+		if (k->nheld + len > OUTPUT_HELD_MAX) {
+			o->st.dropped[1] += len;
+			return;
+		}
+		if (k->held == NULL)
+			k->held = xmalloc(OUTPUT_HELD_MAX);
+		memcpy(k->held + k->nheld, line, len);
+		k->nheld += len;
+		if (!ev_is_active(&k->hold))
+			ev_timer_start(o->loop, &k->hold);
+		return;
+	}
 	if (k->broken || !sink_room(k, len)) {
 		o->st.dropped[1] += len;
 		return;
@@ -501,6 +562,8 @@ output_free(struct output *o)
 	for (i = 0; i < 2; i++) {
 		struct sink *k = &o->sink[i];
 
+		k->midline = false;
+		sink_release(k);
 		sink_write(k);	/* one non-blocking attempt */
 		o->st.dropped[i] += k->len;
 		ev_io_stop(o->loop, &k->w);
@@ -508,9 +571,11 @@ output_free(struct output *o)
 			log_warnx("%llu bytes of the child's %s were dropped (tend's %s could "
 			    "not take them)", (unsigned long long)o->st.dropped[i],
 			    i == 0 ? "stdout" : "stderr", i == 0 ? "stdout" : "stderr");
+		ev_timer_stop(o->loop, &k->hold);
 		if (k->own && close(k->fd) != 0 && errno != EINTR)
 			log_warn("close");
 		free(k->buf);
+		free(k->held);
 	}
 	free(o);
 }

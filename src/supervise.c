@@ -438,6 +438,27 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 	feed(s, &ev);
 }
 
+/* After a reload loop, every later child runs without uvicorn's reload options. */
+static void
+reload_off(struct supervisor *s)
+{
+	char	msg[1024];
+	int	m, found;
+
+	for (m = MODE_NORMAL; m <= MODE_EMERGENCY; m++) {
+		if (s->stripped[m] != NULL)
+			continue;
+		found = reload_guard(s->argv[m], s->envp[m], RELOAD_STRIP, &s->stripped[m],
+		    msg, sizeof msg);
+		if (s->stripped[m] != NULL)
+			s->argv[m] = s->stripped[m];
+		if (found > 0 && (found & RELOAD_IN_ENV))
+			reload_env_strip(s->envp[m]);
+		if (found > 0 && m == MODE_NORMAL)
+			log_warnx("after the reload loop: %s", msg);
+	}
+}
+
 /* Every line of the children's output: watch for a reload loop. */
 static void
 on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool partial)
@@ -449,6 +470,7 @@ on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool par
 		return;
 	log_warnx("reload loop: %d reloads within %lldms (pattern in [reload_loop])",
 	    s->cfg->loop_count, (long long)s->cfg->loop_window);
+	reload_off(s);
 	feed(s, &ev);
 }
 
