@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "listen.h"
 #include "log.h"
 
 /* In the child: report errno to the parent through fd, then die as a shell would. */
@@ -43,6 +44,9 @@ child_exec(const struct child_spec *s, int fd)
 	/* The output pipes are close-on-exec and never 0..2, so dup2 leaves one copy. */
 	if ((s->out_fd >= 0 && dup2(s->out_fd, STDOUT_FILENO) < 0) ||
 	    (s->err_fd >= 0 && dup2(s->err_fd, STDERR_FILENO) < 0))
+		child_fail(fd, errno);
+	/* After the dup2s above: the sockets go to fd 3 onward, LISTEN_PID gets our pid. */
+	if (s->listen != NULL && listen_child(s->listen, s->listen_pid, &fd) != 0)
 		child_fail(fd, errno);
 	if (s->directory != NULL && chdir(s->directory) != 0)
 		child_fail(fd, errno);

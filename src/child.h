@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct listener;
+
 struct child_spec {
 	char *const	*argv;
 	char *const	*envp;		/* the child's whole environment */
@@ -23,6 +25,8 @@ struct child_spec {
 	bool		 foreground;	/* give the terminal on stdin to the child's group */
 	int		 out_fd;	/* becomes the child's stdout; -1: inherit tend's */
 	int		 err_fd;	/* becomes the child's stderr; -1: inherit tend's */
+	const struct listener *listen;	/* sockets passed at [listen] fd; NULL: none */
+	char		*listen_pid;	/* LISTEN_PID's digits in envp, filled in the child */
 };
 
 /* Fork and exec; returns the pid (also the process group id) or -1 with errno. */

@@ -19,6 +19,8 @@
 #include "child.h"
 #include "config.h"
 #include "core.h"
+#include "deps.h"
+#include "listen.h"
 #include "log.h"
 #include "output.h"
 #include "probe.h"
@@ -44,6 +46,10 @@ struct supervisor {
 	char			**argv[2];	/* per mode, after the reload guard */
 	char			**stripped[2];	/* argv[] we own (reload = strip) */
 	char			**envp[2];	/* per mode */
+	struct listener		 listen;	/* [listen] socket, held across restarts */
+	char			**fdargv[2];	/* per mode, {fd} replaced */
+	char			*pid_slot[2];	/* LISTEN_PID digits in envp[], per mode */
+	struct deps		*deps;		/* wait_for, made on the first wait */
 	bool			 foreground;
 	pid_t			 pid;		/* main child */
 	pid_t			 pgid;		/* its process group, kept after it exits */
@@ -154,6 +160,8 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	spec.sigmask = signals_orig_mask();
 	spec.ignored = signals_ignored();
 	spec.foreground = s->foreground;
+	spec.listen = s->listen.n > 0 ? &s->listen : NULL;
+	spec.listen_pid = s->pid_slot[mode];
 	/* Without pipes (EMFILE) the child still runs, writing to tend's own stdout. */
 	if (output_pipes(s->out, fds) != 0)
 		log_warn("cannot make output pipes; the child writes to tend's stdout directly");
@@ -191,6 +199,16 @@ on_probe_done(void *arg, enum probe_result result, int http_status, int64_t late
 	ev.latency = latency;
 	log_debug("probe %s status=%d latency=%lldms", probe_result_name(result), http_status,
 	    (long long)latency);
+	feed(s, &ev);
+}
+
+/* The wait_for waiter is done: every target answered, or wait_timeout passed. */
+static void
+on_deps(void *arg, bool ready)
+{
+	struct supervisor	*s = arg;
+	struct core_event	 ev = event(ready ? CE_DEPS_READY : CE_DEPS_FAILED);
+
 	feed(s, &ev);
 }
 
@@ -301,10 +319,10 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 			probe_cancel(s->probe);
 			break;
 		case ACT_WAIT_DEPS:
-			/* Dependency waits are not implemented yet: go on at once. */
-			log_warnx("[startup] wait_for is not implemented yet; not waiting");
-			if (s->nqueue < QUEUE_MAX)
-				s->queue[s->nqueue++] = event(CE_DEPS_READY);
+			if (s->deps == NULL)
+				s->deps = deps_new(s->loop, s->cfg->wait_for.v, s->cfg->wait_for.n,
+				    s->cfg->wait_timeout);
+			deps_start(s->deps, on_deps, s);
 			break;
 		case ACT_STATE:
 			log_change(s, &a->change);
@@ -576,6 +594,10 @@ supervise_run(const struct config *cfg)
 	s.cfg = cfg;
 	s.errfd = -1;
 	s.exit_code = 1;
+	/* Bound once, before anything else: a port in use is a configuration error. */
+	if (listen_open(&s.listen, cfg->listen_socket, &cfg->listen, cfg->listen_fd,
+	    environ) != 0)
+		return EXIT_CONFIG;
 	/* Not the default loop: libev would install its own SIGCHLD reaper there. */
 	s.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
 	if (s.loop == NULL)
@@ -588,9 +610,13 @@ supervise_run(const struct config *cfg)
 	s.envp[MODE_NORMAL] = build_env(environ, &cfg->environment, NULL, fh);
 	s.envp[MODE_EMERGENCY] = build_env(environ, &cfg->environment,
 	    &cfg->emergency_environment, fh);
-	if (guard(&s, MODE_NORMAL, cfg->command) != 0 ||
-	    guard(&s, MODE_EMERGENCY, cfg->emergency_command != NULL ?
-	    cfg->emergency_command : cfg->command) != 0) {
+	listen_env(&s.listen, &s.envp[MODE_NORMAL], &s.pid_slot[MODE_NORMAL]);
+	listen_env(&s.listen, &s.envp[MODE_EMERGENCY], &s.pid_slot[MODE_EMERGENCY]);
+	s.fdargv[MODE_NORMAL] = listen_argv(&s.listen, cfg->command);
+	s.fdargv[MODE_EMERGENCY] = listen_argv(&s.listen, cfg->emergency_command != NULL ?
+	    cfg->emergency_command : cfg->command);
+	if (guard(&s, MODE_NORMAL, s.fdargv[MODE_NORMAL]) != 0 ||
+	    guard(&s, MODE_EMERGENCY, s.fdargv[MODE_EMERGENCY]) != 0) {
 		s.exit_code = EXIT_CONFIG;
 		goto out;
 	}
@@ -633,12 +659,16 @@ supervise_run(const struct config *cfg)
 	if (s.errfd >= 0)
 		close(s.errfd);
 	probe_free(s.probe);
+	deps_free(s.deps);
 	reload_watch_free(s.watch);
 	log_set_sink(NULL, NULL);
 	output_free(s.out);
 out:
 	argv_free(s.stripped[MODE_NORMAL]);
 	argv_free(s.stripped[MODE_EMERGENCY]);
+	argv_free(s.fdargv[MODE_NORMAL]);
+	argv_free(s.fdargv[MODE_EMERGENCY]);
+	listen_close(&s.listen);
 	signals_teardown(s.loop);
 	ev_loop_destroy(s.loop);
 	free_env(s.envp[MODE_NORMAL]);
