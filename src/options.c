@@ -44,6 +44,9 @@ flag_find(const char *s, size_t n)
 	char	name[96];
 	size_t	i;
 
+	/* --listen is what users type for the socket to hand to every child. */
+	if (n == 6 && strncmp(s, "listen", n) == 0)
+		return config_key_find("listen", "socket");
 	for (i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -157,6 +160,7 @@ help(FILE *fp)
 	    "      --check-config        validate, print the effective settings, exit\n"
 	    "      --dev                 local development: --reload allow (still watched for\n"
 	    "                            loops), --log-prefix yes, short coloured tend lines\n"
+	    "      --listen ADDRESS      same as --listen-socket (tcp://HOST:PORT or unix:PATH)\n"
 	    "      --no-subreaper        same as --subreaper=no\n"
 	    "  -h, --help                print this help and exit\n"
 	    "  -V, --version             print the version and exit\n"
