@@ -320,10 +320,12 @@ on_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (c->shutdown || c->state == ST_STOPPING || c->state == ST_EXITED)
 		return;
 	if (ev->type == CE_OP_EMERGENCY) {
-		if (ev->on == c->forced)
-			return;
+		bool was = c->forced;
+
+		/* on: emergency mode until off (no automatic recovery). off: try normal
+		 * mode now, whoever chose emergency mode. */
 		c->forced = ev->on;
-		if (ev->on && c->mode == MODE_EMERGENCY) {
+		if (ev->on && (was || c->mode == MODE_EMERGENCY)) {
 			c->recover_at = -1;
 			return;
 		}
@@ -343,7 +345,7 @@ on_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
 		core_planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
 	else
 		core_planned_stop(c, a, now, CAUSE_OPERATOR,
-    ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
+		    ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
 }
 
 /* Deadlines that have passed, then the next probe; runs after every event. */

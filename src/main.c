@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "config.h"
 #include "log.h"
 #include "supervise.h"
@@ -19,6 +20,9 @@ main(int argc, char **argv)
 	struct config	cfg;
 	int		code = 0;
 
+	/* tend status|restart|emergency: a client of a running tend, not a supervisor. */
+	if (client_command(argc, argv) > 0)
+		return client_main(argc, argv);
 	if (config_load(&cfg, argc, argv, environ, &code) == CONFIG_EXIT)
 		return code;
 	log_setup(cfg.log_level, cfg.log_format);

@@ -26,6 +26,7 @@
 #include "probe.h"
 #include "reload.h"
 #include "signals.h"
+#include "status.h"
 #include "supervise.h"
 #include "xmalloc.h"
 
@@ -40,6 +41,7 @@ struct supervisor {
 	ev_timer		 deadline;	/* the core's next deadline */
 	ev_timer		 group_poll;	/* group members that are not our children */
 	struct probe		*probe;
+	struct status		*status;	/* endpoint, control socket, sd_notify */
 	struct output		*out;		/* the children's stdout and stderr */
 	struct reload_watch	*watch;		/* reload-loop detector on their lines */
 	ev_timer		 drain;		/* bound on the output drain at exit */
@@ -187,6 +189,17 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 		s->queue[s->nqueue++] = ev;
 }
 
+/* An operator's request from the control socket (restart, emergency on|off). */
+static void
+on_operator(void *arg, enum core_event_type type, bool on)
+{
+	struct supervisor	*s = arg;
+	struct core_event	 ev = event(type);
+
+	ev.on = on;
+	feed(s, &ev);
+}
+
 static void
 on_probe_done(void *arg, enum probe_result result, int http_status, int64_t latency)
 {
@@ -199,6 +212,7 @@ on_probe_done(void *arg, enum probe_result result, int http_status, int64_t late
 	ev.latency = latency;
 	log_debug("probe %s status=%d latency=%lldms", probe_result_name(result), http_status,
 	    (long long)latency);
+	status_probe(s->status, result, http_status, latency);
 	feed(s, &ev);
 }
 
@@ -326,6 +340,7 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 			break;
 		case ACT_STATE:
 			log_change(s, &a->change);
+			status_change(s->status);
 			break;
 		case ACT_EXIT:
 			s->exit_code = a->code;
@@ -620,6 +635,11 @@ supervise_run(const struct config *cfg)
 		s.exit_code = EXIT_CONFIG;
 		goto out;
 	}
+	/* [status] listen and control, sd_notify: they read s.core from now on. */
+	if ((s.status = status_new(s.loop, cfg, &s.core, on_operator, &s)) == NULL) {
+		s.exit_code = EXIT_CONFIG;
+		goto out;
+	}
 	s.out = output_new(s.loop, STDOUT_FILENO, STDERR_FILENO,
 	    cfg->log_prefix == PREFIX_YES ||
 	    (cfg->log_prefix == PREFIX_AUTO && isatty(STDOUT_FILENO)), on_line, &s);
@@ -654,6 +674,7 @@ supervise_run(const struct config *cfg)
 		ev_run(s.loop, 0);
 	ev_timer_stop(s.loop, &s.deadline);
 	ev_timer_stop(s.loop, &s.group_poll);
+	status_free(s.status);
 	drain_output(&s);
 
 	if (s.errfd >= 0)

@@ -720,6 +720,24 @@ Test(core, operator_restart_and_emergency)
 	cr_assert_eq(c.state, ST_RUNNING);
 }
 
+Test(core, operator_emergency_off_ends_automatic_emergency_mode)
+{
+	struct core_conf cc = conf(true);
+
+	cc.emergency = true;
+	cc.limit_burst = 1;
+	cc.startup_timeout = 2000;
+	start(cc);
+	deadlock_until_emergency(cc);
+	advance(250);
+	probe(PROBE_OK);
+	cr_assert_eq(c.state, ST_EMERGENCY_RUNNING);
+	feed(CE_OP_EMERGENCY, 0);
+	cr_assert_eq(c.state, ST_STOPPING);
+	dies_of(SIGTERM);
+	cr_assert_eq(c.state, ST_RECOVERING, "a trial of normal mode");
+}
+
 Test(core, reload_loop_actions)
 {
 	struct core_conf cc = conf(false);
