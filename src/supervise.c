@@ -16,10 +16,12 @@
 
 #include <ev.h>
 
+#include "changelog.h"
 #include "child.h"
 #include "config.h"
 #include "core.h"
 #include "deps.h"
+#include "launch.h"
 #include "listen.h"
 #include "log.h"
 #include "output.h"
@@ -45,12 +47,8 @@ struct supervisor {
 	struct output		*out;		/* the children's stdout and stderr */
 	struct reload_watch	*watch;		/* reload-loop detector on their lines */
 	ev_timer		 drain;		/* bound on the output drain at exit */
-	char			**argv[2];	/* per mode, after the reload guard */
-	char			**stripped[2];	/* argv[] we own (reload = strip) */
-	char			**envp[2];	/* per mode */
+	struct launch		 launch;	/* argv and environment per mode */
 	struct listener		 listen;	/* [listen] socket, held across restarts */
-	char			**fdargv[2];	/* per mode, {fd} replaced */
-	char			*pid_slot[2];	/* LISTEN_PID digits in envp[], per mode */
 	struct deps		*deps;		/* wait_for, made on the first wait */
 	bool			 foreground;
 	pid_t			 pid;		/* main child */
@@ -90,56 +88,6 @@ event(enum core_event_type type)
 	return ev;
 }
 
-/* Set KEY=VALUE in env (n entries, room for one more), replacing an existing KEY. */
-static void
-env_set(char **env, size_t *n, const char *kv)
-{
-	size_t klen = strcspn(kv, "=") + 1, i;
-
-	for (i = 0; i < *n; i++)
-		if (strncmp(env[i], kv, klen) == 0)
-			break;
-	if (i < *n)
-		free(env[i]);
-	else
-		(*n)++;
-	env[i] = xstrdup(kv);
-}
-
-/* The child's environment: tend's own, then the [program] and extra (emergency) lists. */
-static char **
-build_env(char **env, const struct strlist *prog, const struct strlist *extra,
-    bool faulthandler)
-{
-	size_t	 n = 0, i;
-	char	**out;
-
-	while (env[n] != NULL)
-		n++;
-	out = xcalloc(n + prog->n + (extra != NULL ? extra->n : 0) + 2, sizeof *out);
-	for (i = 0; i < n; i++)
-		out[i] = xstrdup(env[i]);
-	/* Python prints every thread's traceback on hang_signal (ABRT) with this set. */
-	if (faulthandler)
-		env_set(out, &n, "PYTHONFAULTHANDLER=1");
-	for (i = 0; i < prog->n; i++)
-		env_set(out, &n, prog->v[i]);
-	for (i = 0; extra != NULL && i < extra->n; i++)
-		env_set(out, &n, extra->v[i]);
-	out[n] = NULL;
-	return out;
-}
-
-static void
-free_env(char **env)
-{
-	size_t i;
-
-	for (i = 0; env != NULL && env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
-}
-
 static void
 do_spawn(struct supervisor *s, enum core_mode mode)
 {
@@ -151,8 +99,8 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	int			 fds[2] = { -1, -1 };
 
 	memset(&spec, 0, sizeof spec);
-	spec.argv = s->argv[mode];
-	spec.envp = s->envp[mode];
+	spec.argv = s->launch.argv[mode];
+	spec.envp = s->launch.envp[mode];
 	spec.directory = cfg->directory;
 	spec.set_user = cfg->has_user;
 	spec.uid = cfg->uid;
@@ -163,7 +111,7 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	spec.ignored = signals_ignored();
 	spec.foreground = s->foreground;
 	spec.listen = s->listen.n > 0 ? &s->listen : NULL;
-	spec.listen_pid = s->pid_slot[mode];
+	spec.listen_pid = s->launch.pid_slot[mode];
 	/* Without pipes (EMFILE) the child still runs, writing to tend's own stdout. */
 	if (output_pipes(s->out, fds) != 0)
 		log_warn("cannot make output pipes; the child writes to tend's stdout directly");
@@ -241,75 +189,6 @@ do_probe(struct supervisor *s, enum core_mode mode, uint32_t seq)
 }
 
 static void
-fmt_ms(char *buf, size_t len, int64_t ms)
-{
-	snprintf(buf, len, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
-}
-
-/* One log line per state change: state, cause, attempt, time since spawn, last probe. */
-static void
-log_change(struct supervisor *s, const struct core_change *ch)
-{
-	const char	*kv[24];
-	char		 cause[48], pid[24], attempt[16], uptime[32], failing[32], delay[32];
-	size_t		 n = 0;
-	enum log_level	 level = LOG_INFO;
-
-	kv[n++] = "from";
-	kv[n++] = core_state_name(ch->from);
-	if (ch->pid != 0) {
-		snprintf(pid, sizeof pid, "%ld", (long)ch->pid);
-		kv[n++] = "pid";
-		kv[n++] = pid;
-	}
-	kv[n++] = "mode";
-	kv[n++] = ch->mode == MODE_EMERGENCY ? "emergency" : "normal";
-	if (ch->cause != CAUSE_NONE && (ch->to == ST_STOPPING || ch->to == ST_BACKOFF ||
-	    ch->to == ST_EXITED)) {
-		if (ch->cause == CAUSE_EXIT)
-			snprintf(cause, sizeof cause, "exit:%d", ch->cause_arg);
-		else if (ch->cause == CAUSE_SIGNAL || ch->cause == CAUSE_SHUTDOWN)
-			snprintf(cause, sizeof cause, "%s:%s", core_cause_name(ch->cause),
-			    signal_name(ch->cause_arg));
-		else
-			snprintf(cause, sizeof cause, "%s", core_cause_name(ch->cause));
-		kv[n++] = "cause";
-		kv[n++] = cause;
-		if (ch->cause != CAUSE_SHUTDOWN && ch->cause != CAUSE_OPERATOR &&
-		    ch->cause != CAUSE_RECOVER && ch->to == ST_STOPPING)
-			level = LOG_WARN;
-	}
-	snprintf(attempt, sizeof attempt, "%d", ch->attempt);
-	kv[n++] = "attempt";
-	kv[n++] = attempt;
-	if (ch->since_spawn >= 0) {
-		fmt_ms(uptime, sizeof uptime, ch->since_spawn);
-		kv[n++] = "since_spawn";
-		kv[n++] = uptime;
-	}
-	if (ch->probed) {
-		kv[n++] = "probe";
-		kv[n++] = probe_result_name(ch->last_probe);
-	}
-	if (ch->failing_for >= 0) {
-		fmt_ms(failing, sizeof failing, ch->failing_for);
-		kv[n++] = "failing_for";
-		kv[n++] = failing;
-	}
-	if (ch->to == ST_BACKOFF) {
-		fmt_ms(delay, sizeof delay, ch->delay);
-		kv[n++] = "delay";
-		kv[n++] = delay;
-	}
-	if (ch->to == ST_EXITED) {
-		snprintf(delay, sizeof delay, "%d", ch->code);
-		kv[n++] = "code";
-		kv[n++] = delay;
-	}
-	log_eventv(level, core_state_name(ch->to), kv, n);
-}
-
-static void
 do_actions(struct supervisor *s, const struct core_actions *acts)
 {
 	int i;
@@ -339,7 +218,7 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 			deps_start(s->deps, on_deps, s);
 			break;
 		case ACT_STATE:
-			log_change(s, &a->change);
+			changelog_log(&a->change);
 			status_change(s->status);
 			break;
 		case ACT_EXIT:
@@ -471,27 +350,6 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 	feed(s, &ev);
 }
 
-/* After a reload loop, every later child runs without uvicorn's reload options. */
-static void
-reload_off(struct supervisor *s)
-{
-	char	msg[1024];
-	int	m, found;
-
-	for (m = MODE_NORMAL; m <= MODE_EMERGENCY; m++) {
-		if (s->stripped[m] != NULL)
-			continue;
-		found = reload_guard(s->argv[m], s->envp[m], RELOAD_STRIP, &s->stripped[m],
-		    msg, sizeof msg);
-		if (s->stripped[m] != NULL)
-			s->argv[m] = s->stripped[m];
-		if (found > 0 && (found & RELOAD_IN_ENV))
-			reload_env_strip(s->envp[m]);
-		if (found > 0 && m == MODE_NORMAL)
-			log_warnx("after the reload loop: %s", msg);
-	}
-}
-
 /* Every line of the children's output: watch for a reload loop. */
 static void
 on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool partial)
@@ -503,7 +361,7 @@ on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool par
 		return;
 	log_warnx("reload loop: %d reloads within %lldms (pattern in [reload_loop])",
 	    s->cfg->loop_count, (long long)s->cfg->loop_window);
-	reload_off(s);
+	launch_reload_off(&s->launch);
 	feed(s, &ev);
 }
 
@@ -541,33 +399,6 @@ drain_output(struct supervisor *s)
 	output_set_idle_cb(s->out, NULL, NULL);
 }
 
-/* The reload guard on the command of mode m: 0, or EXIT_CONFIG when it refuses. */
-static int
-guard(struct supervisor *s, enum core_mode m, char **argv)
-{
-	char	msg[1024];
-	int	found;
-
-	s->argv[m] = argv;
-	found = reload_guard(argv, s->envp[m], s->cfg->reload, &s->stripped[m], msg,
-	    sizeof msg);
-	if (found < 0) {
-		log_errorx("%s", msg);
-		return EXIT_CONFIG;
-	}
-	if (s->stripped[m] != NULL)
-		s->argv[m] = s->stripped[m];
-	if (found & RELOAD_IN_ENV && s->cfg->reload == RELOAD_STRIP)
-		reload_env_strip(s->envp[m]);
-	if (found != 0 && (m == MODE_NORMAL || s->cfg->emergency_command != NULL)) {
-		if (s->cfg->reload == RELOAD_STRIP)
-			log_warnx("%s", msg);
-		else
-			log_info("%s", msg);
-	}
-	return 0;
-}
-
 static void
 core_conf_from(struct core_conf *cc, const struct config *cfg)
 {
@@ -603,7 +434,6 @@ supervise_run(const struct config *cfg)
 	struct supervisor	s;
 	struct core_conf	cc;
 	struct core_actions	acts;
-	bool			fh = cfg->hang_signal != 0;
 
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
@@ -622,16 +452,7 @@ supervise_run(const struct config *cfg)
 	if (getpid() != 1 && cfg->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
 		log_warn("cannot become a subreaper; orphans will not be reaped by tend");
 	s.foreground = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
-	s.envp[MODE_NORMAL] = build_env(environ, &cfg->environment, NULL, fh);
-	s.envp[MODE_EMERGENCY] = build_env(environ, &cfg->environment,
-	    &cfg->emergency_environment, fh);
-	listen_env(&s.listen, &s.envp[MODE_NORMAL], &s.pid_slot[MODE_NORMAL]);
-	listen_env(&s.listen, &s.envp[MODE_EMERGENCY], &s.pid_slot[MODE_EMERGENCY]);
-	s.fdargv[MODE_NORMAL] = listen_argv(&s.listen, cfg->command);
-	s.fdargv[MODE_EMERGENCY] = listen_argv(&s.listen, cfg->emergency_command != NULL ?
-	    cfg->emergency_command : cfg->command);
-	if (guard(&s, MODE_NORMAL, s.fdargv[MODE_NORMAL]) != 0 ||
-	    guard(&s, MODE_EMERGENCY, s.fdargv[MODE_EMERGENCY]) != 0) {
+	if (launch_prepare(&s.launch, cfg, &s.listen, environ) != 0) {
 		s.exit_code = EXIT_CONFIG;
 		goto out;
 	}
@@ -685,14 +506,9 @@ supervise_run(const struct config *cfg)
 	log_set_sink(NULL, NULL);
 	output_free(s.out);
 out:
-	argv_free(s.stripped[MODE_NORMAL]);
-	argv_free(s.stripped[MODE_EMERGENCY]);
-	argv_free(s.fdargv[MODE_NORMAL]);
-	argv_free(s.fdargv[MODE_EMERGENCY]);
+	launch_free(&s.launch);
 	listen_close(&s.listen);
 	signals_teardown(s.loop);
 	ev_loop_destroy(s.loop);
-	free_env(s.envp[MODE_NORMAL]);
-	free_env(s.envp[MODE_EMERGENCY]);
 	return s.exit_code;
 }
