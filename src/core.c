@@ -39,8 +39,7 @@ core_cause_name(enum core_cause c)
 
 void
 core_emit(struct core_actions *a, enum core_action_type type, enum core_mode mode,
-    int signo,
-    bool group, uint32_t seq, int code)
+    int signo, bool group, uint32_t seq, int code)
 {
 	struct core_action *act;
 
@@ -226,8 +225,7 @@ on_exited(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (WIFSIGNALED(st))
 		core_fail(c, a, ev->now, CAUSE_SIGNAL, WTERMSIG(st));
 	else
-		core_fail(c, a, ev->now, CAUSE_EXIT,
-    WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+		core_fail(c, a, ev->now, CAUSE_EXIT, WIFEXITED(st) ? WEXITSTATUS(st) : 255);
 }
 
 static void
@@ -244,8 +242,8 @@ on_probe(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (ok)
 		c->last_ok = now;
 	interval = starting(c) ? c->conf.startup_interval : c->conf.health_interval;
-
-    c->next_probe = c->probe_started + interval > now ? c->probe_started + interval : now;
+	c->next_probe = c->probe_started + interval > now ? c->probe_started + interval :
+	    now;
 	if (starting(c)) {
 		/* Failures while starting are expected; only the deadline counts. */
 		if (ok) {
@@ -283,8 +281,7 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 
 	if (!stop) {
 		if (c->pid != 0)
-			core_emit(a, ACT_KILL, c->mode, signo, c->conf.forward_group, 0,
-    0);
+			core_emit(a, ACT_KILL, c->mode, signo, c->conf.forward_group, 0, 0);
 		return;
 	}
 	if (c->shutdown) {
@@ -295,8 +292,13 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 	}
 	c->shutdown = true;
 	c->after = AFTER_EXIT;
-	if (c->state == ST_STOPPING)
-		return;	/* the stop under way goes on; then tend exits */
+	if (c->state == ST_STOPPING) {
+		/* The stop under way goes on, then tend exits: say so (log, STOPPING=1). */
+		c->cause = CAUSE_SHUTDOWN;
+		c->cause_arg = signo;
+		core_set_state(c, a, now, ST_STOPPING);
+		return;
+	}
 	if (c->pid == 0) {
 		core_exit(c, a, now, 128 + signo);
 		return;
@@ -376,8 +378,8 @@ run_timers(struct core *c, struct core_actions *a, int64_t now)
 		c->streak = 0;
 		core_window_clear(c, c->mode);
 	}
-
-    if (c->state == ST_EMERGENCY_RUNNING && c->recover_at >= 0 && now >= c->recover_at) {
+	if (c->state == ST_EMERGENCY_RUNNING && c->recover_at >= 0 &&
+	    now >= c->recover_at) {
 		core_planned_stop(c, a, now, CAUSE_RECOVER, AFTER_RECOVER);
 		return;
 	}

@@ -110,8 +110,8 @@ core_finish_stop(struct core *c, struct core_actions *a, int64_t now)
 	c->killed = false;
 	switch (c->after) {
 	case AFTER_EXIT:
-
-    	code = c->exit_code >= 0 ? c->exit_code : exit_code_of_status(c->last_status);
+		code = c->exit_code >= 0 ? c->exit_code :
+		    exit_code_of_status(c->last_status);
 		core_exit(c, a, now, code);
 		break;
 	case AFTER_BACKOFF:
@@ -214,8 +214,7 @@ core_fail(struct core *c, struct core_actions *a, int64_t now, enum core_cause c
 /* A planned stop (operator, recovery): not a failure, not counted in the crash window. */
 void
 core_planned_stop(struct core *c, struct core_actions *a, int64_t now,
-    enum core_cause cause,
-    enum core_after after)
+    enum core_cause cause, enum core_after after)
 {
 	c->cause = cause;
 	c->cause_arg = 0;
