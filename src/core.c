@@ -285,8 +285,11 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 		return;
 	}
 	if (c->shutdown) {
-		/* Asked again: pass it on again (a second Ctrl-C), the SIGKILL clock runs on. */
-		if (c->pid != 0)
+		/* Asked again: --dev kills at once; otherwise pass it on again (a second
+		 * Ctrl-C) while the SIGKILL clock runs on. */
+		if (c->conf.second_stop_kills)
+			core_kill_group(c, a, now);
+		else if (c->pid != 0)
 			core_emit(a, ACT_KILL, c->mode, sig, c->conf.forward_group, 0, 0);
 		return;
 	}

@@ -65,6 +65,7 @@ struct core_conf {
 	int		stop_signal;
 	int64_t		stop_timeout;
 	bool		forward_group;		/* forward = group */
+	bool		second_stop_kills;	/* --dev: a second Ctrl-C kills the group */
 	int		hang_signal;		/* 0: none */
 	int64_t		hang_signal_wait;
 	int		loop_action;		/* enum loop_action */

@@ -421,6 +421,7 @@ core_conf_from(struct core_conf *cc, const struct config *cfg)
 	cc->stop_signal = cfg->stop_signal;
 	cc->stop_timeout = cfg->stop_timeout;
 	cc->forward_group = cfg->forward == FORWARD_GROUP;
+	cc->second_stop_kills = cfg->dev;
 	cc->hang_signal = cfg->hang_signal;
 	cc->hang_signal_wait = cfg->hang_signal_wait;
 	cc->loop_action = cfg->loop_action;
@@ -451,7 +452,10 @@ supervise_run(const struct config *cfg)
 		fatal("cannot set up signal handling");
 	if (getpid() != 1 && cfg->subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
 		log_warn("cannot become a subreaper; orphans will not be reaped by tend");
-	s.foreground = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	/* The child's group gets the terminal (Ctrl-C reaches it), except with --dev:
+	 * then tend keeps it, so Ctrl-C reaches tend even when the child ignores INT. */
+	s.foreground = !cfg->dev && isatty(STDIN_FILENO) &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp();
 	if (launch_prepare(&s.launch, cfg, &s.listen, environ) != 0) {
 		s.exit_code = EXIT_CONFIG;
 		goto out;

@@ -343,6 +343,19 @@ Test(core, second_stop_signal_is_forwarded_again)
 	cr_assert_eq(count(ACT_KILL), 2);
 }
 
+Test(core, dev_second_stop_signal_kills_at_once)
+{
+	struct core_conf cc = conf(false);
+
+	cc.second_stop_kills = true;
+	start(cc);
+	feed(CE_SIGNAL, SIGINT);
+	cr_assert_null(find_kill(SIGKILL));
+	feed(CE_SIGNAL, SIGINT);
+	cr_assert_not_null(find_kill(SIGKILL));
+	cr_assert(find_kill(SIGKILL)->group);
+}
+
 Test(core, other_signals_are_forwarded)
 {
 	struct core_conf cc = conf(false);
