@@ -237,11 +237,16 @@ on_probe(struct core *c, struct core_actions *a, const struct core_event *ev)
 	if (!c->probing || ev->seq != c->seq || !probing_state(c))
 		return;	/* stale: the child it was for is gone */
 	c->probing = false;
+	interval = starting(c) ? c->conf.startup_interval : c->conf.health_interval;
+	if (ev->result == PROBE_ERROR) {
+		/* tend's own trouble (EMFILE, no route): no verdict on the child. */
+		c->next_probe = now + interval;
+		return;
+	}
 	c->last_probe = ev->result;
 	c->probed = true;
 	if (ok)
 		c->last_ok = now;
-	interval = starting(c) ? c->conf.startup_interval : c->conf.health_interval;
 	c->next_probe = c->probe_started + interval > now ? c->probe_started + interval :
 	    now;
 	if (starting(c)) {

@@ -119,9 +119,17 @@ do_spawn(struct supervisor *s, enum core_mode mode)
 	spec.err_fd = fds[1];
 	s->argv0 = spec.argv[0];
 	pid = child_spawn(&spec, &s->errfd);
+	if (pid < 0 && (errno == EMFILE || errno == ENFILE) && fds[0] >= 0) {
+		/* Out of fds: the pipes may be what tipped it; run without them. */
+		log_warn("cannot start '%s' with output pipes; trying without", spec.argv[0]);
+		output_abort(s->out);
+		fds[0] = fds[1] = spec.out_fd = spec.err_fd = -1;
+		pid = child_spawn(&spec, &s->errfd);
+	}
 	if (pid < 0) {
 		log_warn("cannot start '%s'", spec.argv[0]);
-		output_abort(s->out);
+		if (fds[0] >= 0)
+			output_abort(s->out);
 		ev = event(CE_SPAWN_FAILED);
 	} else {
 		if (fds[0] >= 0)

@@ -675,6 +675,42 @@ Test(core, counts_reset_only_after_healthy_for_reset_after)
 	cr_assert(c.delay <= 1000);
 }
 
+Test(core, local_probe_errors_are_no_verdict)
+{
+	struct core_conf cc = conf(true);
+	int i;
+
+	cc.failure_threshold = 1;
+	start_running(cc);
+	for (i = 0; i < 5; i++) {
+		advance(5000);
+		probe(PROBE_ERROR);
+		cr_assert_eq(c.state, ST_RUNNING, "EMFILE in tend is not a hang of the child");
+	}
+	advance(5000);
+	probe(PROBE_TIMEOUT);
+	cr_assert_eq(c.state, ST_STOPPING);
+}
+
+Test(core, zero_backoff_still_says_why)
+{
+	struct core_conf cc = conf(false);
+	int i, backoffs = 0;
+
+	cc.backoff = 0;
+	start(cc);
+	clear_log();
+	exited(3 << 8, false);
+	for (i = 0; i < nseen; i++)
+		if (seen[i].type == ACT_STATE && seen[i].change.to == ST_BACKOFF) {
+			backoffs++;
+			cr_assert_eq(seen[i].change.cause, CAUSE_EXIT);
+			cr_assert_eq(seen[i].change.cause_arg, 3);
+		}
+	cr_assert_eq(backoffs, 1);
+	cr_assert_eq(c.state, ST_RUNNING, "respawned at once");
+}
+
 Test(core, stale_probe_results_are_ignored)
 {
 	struct core_conf cc = conf(true);
