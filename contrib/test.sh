@@ -7,6 +7,9 @@
 #   --sanitize   also build in build-san/ with ASan + UBSan and run every test again
 #   --distcheck  also run `make distcheck` (the release gate) in build/
 #
+# Always: the libFuzzer targets are built with clang in build-fuzz/ and each runs for
+# FUZZ_SECS seconds (default 10) over the seed corpus in tests/fuzz/corpus/.
+#
 # The last line is "N passed, M failed[, K skipped]", summed over the test-suite.log
 # of every build that ran; a stage that failed without test results (a build error,
 # distcheck) counts as one failure. Exits 0 only when nothing failed.
@@ -130,6 +133,15 @@ say "autogen"
 
 ok=1
 build_and_check build --enable-werror || ok=0
+
+say "fuzz: each target for ${FUZZ_SECS:-10} s (tests/soak/fuzz.sh)"
+rc=0
+FUZZ_BUILDDIR="$ROOT/build-fuzz" tests/soak/fuzz.sh "${FUZZ_SECS:-10}" || rc=$?
+case $rc in
+0)	passed=$((passed + 1)) ;;
+77)	skipped=$((skipped + 1)) ;;
+*)	stage_failed "fuzzing"; ok=0 ;;
+esac
 
 if ((sanitize)); then
 	# The sanitizer build even when plain tests failed: its reports help find why.
