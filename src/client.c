@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "clock.h"
 #include "config.h"
 #include "options.h"
 #include "xmalloc.h"
@@ -179,15 +180,6 @@ socket_path(const struct client_args *ca)
 	return path;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Send one request line and read the whole answer into reply; -1 with a message. */
 static int
 ask(const char *path, const char *request, struct buf *reply)
@@ -195,7 +187,7 @@ ask(const char *path, const char *request, struct buf *reply)
 	struct sockaddr_un	sun;
 	struct timeval		tv = { CLIENT_TIMEOUT_MS / 1000, 0 };
 	struct pollfd		pfd;
-	int64_t			deadline = now_ms() + CLIENT_TIMEOUT_MS;
+	int64_t			deadline = clock_ms() + CLIENT_TIMEOUT_MS;
 	char			chunk[4096];
 	ssize_t			n;
 	int			fd, r;
@@ -235,7 +227,7 @@ ask(const char *path, const char *request, struct buf *reply)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_ms();
 
 		if (left <= 0) {
 			fprintf(stderr, "tend: no answer from %s within %ds\n", path,

@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "clock.h"
 #include "core.h"
 #include "log.h"
 #include "notify.h"
@@ -35,16 +36,6 @@ struct notify {
 	ev_timer		 extend_timer;
 	ev_timer		 watchdog_timer;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 send_msg(struct notify *n, const char *msg)
@@ -97,7 +88,7 @@ static void
 send_extend(struct notify *n, char *buf, size_t len, const char *prefix)
 {
 	snprintf(buf, len, "%sEXTEND_TIMEOUT_USEC=%lld", prefix,
-	    (long long)extension(n, now_ms()) * 1000);
+	    (long long)extension(n, clock_ms()) * 1000);
 }
 
 static void
@@ -130,7 +121,7 @@ on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct notify *n = w->data;
 
-	if (watchdog_fresh(n, now_ms()))
+	if (watchdog_fresh(n, clock_ms()))
 		send_msg(n, "WATCHDOG=1");
 }
 

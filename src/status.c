@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
@@ -34,16 +35,6 @@ struct status {
 	struct control		*control;
 	struct buf		 line;		/* scratch for the STATUS= line */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The wall clock, only to put dates on /status entries. */
 static int64_t
@@ -98,7 +89,7 @@ route(struct status *st, const struct request *req, struct buf *out)
 	const struct core	*c = st->core;
 	const char		*type = "text/plain; charset=utf-8";
 	struct buf		 body;
-	int64_t			 now = now_ms();
+	int64_t			 now = clock_ms();
 	int			 code = 200;
 
 	if (strcmp(req->path, "/healthz") == 0)
@@ -205,7 +196,7 @@ status_control(struct status *st, const char *req, struct buf *out)
 {
 	const struct core	*c = st->core;
 	const char		*why;
-	int64_t			 now = now_ms();
+	int64_t			 now = clock_ms();
 
 	if (strcmp(req, "status") == 0)
 		metrics_summary(out, &st->metrics, c, now);
@@ -295,7 +286,7 @@ status_new(struct ev_loop *loop, const struct config *cfg, const struct core *c,
 	st->core = c;
 	st->op = op;
 	st->arg = arg;
-	metrics_init(&st->metrics, now_ms(), wall_ms());
+	metrics_init(&st->metrics, clock_ms(), wall_ms());
 	buf_init(&st->line, 1024);
 	st->notify = notify_new(loop, c);
 	if (cfg->status_listen != NULL) {
@@ -336,7 +327,7 @@ status_change(struct status *st)
 	if (!notify_enabled(st->notify))
 		return;
 	buf_reset(&st->line);
-	metrics_status_line(&st->line, &st->metrics, st->core, now_ms());
+	metrics_status_line(&st->line, &st->metrics, st->core, clock_ms());
 	notify_change(st->notify, st->line.p);
 }
 
@@ -344,7 +335,7 @@ void
 status_probe(struct status *st, enum probe_result result, int http_status, int64_t latency)
 {
 	if (st != NULL)
-		metrics_probe(&st->metrics, now_ms(), result, http_status, latency);
+		metrics_probe(&st->metrics, clock_ms(), result, http_status, latency);
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include "changelog.h"
 #include "child.h"
+#include "clock.h"
 #include "config.h"
 #include "core.h"
 #include "deps.h"
@@ -67,16 +68,6 @@ struct supervisor {
 
 static void feed(struct supervisor *, struct core_event *);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct core_event
 event(enum core_event_type type)
 {
@@ -84,7 +75,7 @@ event(enum core_event_type type)
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = type;
-	ev.now = now_ms();
+	ev.now = clock_ms();
 	return ev;
 }
 
@@ -246,7 +237,7 @@ rearm(struct supervisor *s)
 
 	ev_timer_stop(s->loop, &s->deadline);
 	if (next >= 0 && !s->done) {
-		int64_t delay = next - now_ms();
+		int64_t delay = next - clock_ms();
 
 		ev_timer_set(&s->deadline, delay > 0 ? (double)delay / 1000.0 : 0., 0.);
 		ev_timer_start(s->loop, &s->deadline);
@@ -493,8 +484,8 @@ supervise_run(const struct config *cfg)
 	s.group_poll.data = &s;
 
 	core_conf_from(&cc, cfg);
-	core_init(&s.core, &cc, (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32));
-	core_start(&s.core, now_ms(), &acts);
+	core_init(&s.core, &cc, (uint64_t)clock_ms() ^ ((uint64_t)getpid() << 32));
+	core_start(&s.core, clock_ms(), &acts);
 	do_actions(&s, &acts);
 	if (s.nqueue > 0) {
 		struct core_event ev = s.queue[0];
