@@ -69,7 +69,7 @@ client_command(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
 		    strcmp(a, "--check-config") == 0)
 			return 0;
-		if (strchr(a, '=') == NULL && strcmp(a, "--no-subreaper") != 0)
+		if (strchr(a, '=') == NULL && !options_no_value(a + 2))
 			i++;	/* every other long option takes a value */
 	}
 	return 0;
@@ -136,7 +136,7 @@ parse_args(struct client_args *ca, int argc, char **argv, int at, int *code)
 			ca->arg = a;
 		else if (i > at)
 			return *code = usage("unexpected argument:", a), -1;
-		else if (strchr(a, '=') == NULL && strcmp(a, "--no-subreaper") != 0)
+		else if (strchr(a, '=') == NULL && !options_no_value(a + 2))
 			i++;	/* tend's other options (and their values) do not matter here */
 	}
 	if ((ca->json || ca->check) && strcmp(ca->cmd, "status") != 0)

@@ -307,12 +307,12 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 		core_set_state(c, a, now, ST_STOPPING);
 		return;
 	}
+	c->cause = CAUSE_SHUTDOWN;
+	c->cause_arg = signo;
 	if (c->pid == 0) {
 		core_exit(c, a, now, 128 + signo);
 		return;
 	}
-	c->cause = CAUSE_SHUTDOWN;
-	c->cause_arg = signo;
 	if (c->probing) {
 		core_emit(a, ACT_PROBE_CANCEL, c->mode, 0, false, 0, 0);
 		c->probing = false;

@@ -152,15 +152,28 @@ help(FILE *fp)
 	    "Usage: tend [OPTIONS] [--] COMMAND [ARG...]\n"
 	    "       tend [OPTIONS] -c FILE\n"
 	    "       tend --check-config [-c FILE] [OPTIONS]\n"
+	    "       tend [-c FILE] [--status-control PATH] status [--json | --check]\n"
+	    "       tend [-c FILE] [--status-control PATH] restart | emergency on|off\n"
 	    "\n"
 	    "Run COMMAND as a supervised child: forward signals, reap zombies, probe its\n"
 	    "health, restart it. Options stop at the first word that is not one.\n"
 	    "\n"
+	    "Commands for a running tend, sent over its control socket ([status] control):\n"
+	    "  status                    state, mode, child, restarts, last failure, probes\n"
+	    "  status --json             the same as JSON (the /status document)\n"
+	    "  status --check            exit 0 if the child is healthy, else 1\n"
+	    "  restart                   stop the child and start it again (cause operator)\n"
+	    "  emergency on              restart in emergency mode and stay there until off\n"
+	    "  emergency off             try normal mode now (also after a crash loop)\n"
+	    "The socket is --status-control PATH, else $TEND_STATUS_CONTROL, else [status]\n"
+	    "control in -c FILE, else /run/tend.sock. 'tend -- status' runs a program.\n"
+	    "\n"
 	    "  -c, --config FILE         read settings from FILE (see tend.ini(5))\n"
 	    "      --check-config        validate, print the effective settings, exit\n"
-	    "      --dev                 local development: --reload allow (still watched for\n"
-	    "                            loops), --log-prefix yes, short coloured tend lines\n"
-	    "      --listen ADDRESS      same as --listen-socket (tcp://HOST:PORT or unix:PATH)\n"
+	    "      --dev                 local development: --reload allow (still watched),\n"
+	    "                            --log-prefix yes, short coloured tend lines; Ctrl-C\n"
+	    "                            reaches tend, a second one kills at once\n"
+	    "      --listen ADDRESS      same as --listen-socket: tcp://HOST:PORT, unix:PATH\n"
 	    "      --no-subreaper        same as --subreaper=no\n"
 	    "  -h, --help                print this help and exit\n"
 	    "  -V, --version             print the version and exit\n"
@@ -227,8 +240,9 @@ dev_presets(struct options *o)
 	memcpy(o->flags, dev, sizeof dev);
 }
 
-static bool
-flag_without_value(const char *s)
+/* Is --s one of tend's flags without a value (s without the dashes)? */
+bool
+options_no_value(const char *s)
 {
 	static const char *names[] = { "help", "version", "check-config", "no-subreaper",
 	    "dev" };
@@ -314,7 +328,7 @@ options_parse(struct options *o, int argc, char **argv, int *code)
 			continue;
 		}
 		if (strcmp(buf, "config") != 0 && (k = flag_find(name, n)) == NULL)
-			return usage_error(o, code, eq != NULL && flag_without_value(buf) ?
+			return usage_error(o, code, eq != NULL && options_no_value(buf) ?
 			    "this option takes no value:" : "unknown option", a);
 		if (eq != NULL)
 			value = eq + 1;

@@ -112,5 +112,6 @@ void options_apply_flags(struct config_loader *, const struct options *);
 void options_apply_env(struct config_loader *, char **envp);
 void options_free(struct options *);
 void options_usage(FILE *);
+bool options_no_value(const char *name);	/* "dev", "help", ... (no dashes) */
 
 #endif
