@@ -18,14 +18,26 @@
 #include "listen.h"
 #include "log.h"
 
-/* In the child: report errno to the parent through fd, then die as a shell would. */
-static void TEND_NORETURN
-child_fail(int fd, int err)
+static const char *stage_names[] = {
+	"exec", "setpgid", "dup2", "listen", "chdir", "user", "sigmask",
+};
+
+const char *
+child_stage_name(enum child_stage st)
 {
-	ssize_t n;
+	return (unsigned)st < nitems(stage_names) ? stage_names[st] : "?";
+}
+
+/* In the child: report the stage and errno to the parent through fd, then die as a
+ * shell would. */
+static void TEND_NORETURN
+child_fail(int fd, enum child_stage st, int err)
+{
+	int	msg[2] = { (int)st, err };
+	ssize_t	n;
 
 	do
-		n = write(fd, &err, sizeof err);
+		n = write(fd, msg, sizeof msg);
 	while (n < 0 && errno == EINTR);
 	_exit(err == ENOENT ? 127 : 126);
 }
@@ -37,31 +49,32 @@ child_exec(const struct child_spec *s, int fd)
 
 	/* Our own group, so a group-wide SIGKILL reaches the workers and nothing else. */
 	if (setpgid(0, 0) != 0)
-		child_fail(fd, errno);
-	/* SIGTTOU is still blocked here (tend blocks its signals), so this cannot stop us. */
-	if (s->foreground && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
-		child_fail(fd, errno);
+		child_fail(fd, CHILD_SETPGID, errno);
+	/* SIGTTOU is still blocked here (tend blocks its signals), so this cannot stop us.
+	 * Best effort: after a hangup there is no terminal to give, and no reason to die. */
+	if (s->foreground)
+		(void)tcsetpgrp(STDIN_FILENO, getpid());
 	/* The output pipes are close-on-exec and never 0..2, so dup2 leaves one copy. */
 	if ((s->out_fd >= 0 && dup2(s->out_fd, STDOUT_FILENO) < 0) ||
 	    (s->err_fd >= 0 && dup2(s->err_fd, STDERR_FILENO) < 0))
-		child_fail(fd, errno);
+		child_fail(fd, CHILD_DUP2, errno);
 	/* After the dup2s above: the sockets go to fd 3 onward, LISTEN_PID gets our pid. */
 	if (s->listen != NULL && listen_child(s->listen, s->listen_pid, &fd) != 0)
-		child_fail(fd, errno);
+		child_fail(fd, CHILD_LISTEN, errno);
 	if (s->directory != NULL && chdir(s->directory) != 0)
-		child_fail(fd, errno);
+		child_fail(fd, CHILD_CHDIR, errno);
 	if (s->set_user) {
 		if (setgroups((size_t)s->ngroups, s->groups) != 0 || setgid(s->gid) != 0 ||
 		    setuid(s->uid) != 0)
-			child_fail(fd, errno);
+			child_fail(fd, CHILD_USER, errno);
 	}
 	for (sig = 1; sig < NSIG; sig++)
 		if (sigismember(s->ignored, sig) == 1)
 			signal(sig, SIG_IGN);
 	if (sigprocmask(SIG_SETMASK, s->sigmask, NULL) != 0)
-		child_fail(fd, errno);
+		child_fail(fd, CHILD_SIGMASK, errno);
 	execvpe(s->argv[0], s->argv, s->envp);
-	child_fail(fd, errno);
+	child_fail(fd, CHILD_EXEC, errno);
 }
 
 pid_t
@@ -96,19 +109,39 @@ child_spawn(const struct child_spec *s, int *errfd)
 }
 
 int
-child_exec_error(int errfd)
+child_exec_error(int errfd, enum child_stage *stage)
 {
-	int	err = 0;
+	int	msg[2] = { CHILD_EXEC, 0 };
 	ssize_t	n;
 
+	*stage = CHILD_EXEC;
 	if (errfd < 0)
 		return 0;
-	/* The child is gone, so the pipe holds the errno or EOF: this never blocks. */
+	/* The child is gone, so the pipe holds the report or EOF: this never blocks. */
 	do
-		n = read(errfd, &err, sizeof err);
+		n = read(errfd, msg, sizeof msg);
 	while (n < 0 && errno == EINTR);
 	close(errfd);
-	return n == (ssize_t)sizeof err ? err : 0;
+	if (n != (ssize_t)sizeof msg)
+		return 0;
+	*stage = (enum child_stage)msg[0];
+	return msg[1];
+}
+
+bool
+child_error_permanent(enum child_stage stage, int err)
+{
+	/* Another try cannot find a missing or unrunnable program; anything else
+	 * (ETXTBSY while it is rebuilt, EAGAIN from setuid, EMFILE) may pass. */
+	if (stage != CHILD_EXEC)
+		return false;
+	switch (err) {
+	case ENOENT: case EACCES: case EPERM: case ENOEXEC: case ENOTDIR: case ELOOP:
+	case EISDIR: case ENAMETOOLONG: case E2BIG: case ELIBBAD:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int

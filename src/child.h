@@ -31,8 +31,17 @@ struct child_spec {
 
 /* Fork and exec; returns the pid (also the process group id) or -1 with errno. */
 pid_t child_spawn(const struct child_spec *, int *errfd);
-/* After the child was reaped: the errno of a failed exec, or 0. Closes errfd. */
-int child_exec_error(int errfd);
+/* Where between fork and exec the child failed. */
+enum child_stage {
+	CHILD_EXEC, CHILD_SETPGID, CHILD_DUP2, CHILD_LISTEN, CHILD_CHDIR, CHILD_USER,
+	CHILD_SIGMASK,
+};
+const char *child_stage_name(enum child_stage);
+/* After the child was reaped: the errno of a failure before or at exec (and where), or
+ * 0 if exec worked. Closes errfd. */
+int child_exec_error(int errfd, enum child_stage *);
+/* Would trying again fail the same way (the program is missing or not runnable)? */
+bool child_error_permanent(enum child_stage, int err);
 /* Send signo to pid, or to process group pgid and pid. A vanished target is no error. */
 int child_kill(pid_t pid, pid_t pgid, bool group, int signo);
 /* Is any process left in process group pgid? */

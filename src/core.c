@@ -370,7 +370,8 @@ run_timers(struct core *c, struct core_actions *a, int64_t now)
 		return;
 	}
 	if (c->state == ST_BACKOFF) {
-		if (now >= c->backoff_until)
+		/* backoff_until is -1 once the spawn is asked for: only one per backoff. */
+		if (c->backoff_until >= 0 && now >= c->backoff_until)
 			core_spawn(c, a, now, c->mode, false);
 		return;
 	}
@@ -425,6 +426,7 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 		/* fork() failed (EAGAIN, ENOMEM): a failure like any other, retried later. */
 		c->pid = 0;
 		c->group_alive = false;
+		c->last_status = 255 << 8;	/* policy never exits 255, not a stale 0 */
 		core_fail(c, a, now, CAUSE_EXIT, 255);
 		break;
 	case CE_EXITED:

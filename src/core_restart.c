@@ -118,10 +118,8 @@ core_finish_stop(struct core *c, struct core_actions *a, int64_t now)
 		c->delay = core_backoff(c->conf.backoff, c->conf.backoff_max, c->streak,
 		    core_random(c));
 		c->backoff_until = now + c->delay;
-		/* Said even for a zero delay: it is the line that carries the cause. */
+		/* Even for a zero delay (the line carries the cause): run_timers spawns. */
 		core_set_state(c, a, now, ST_BACKOFF);
-		if (c->delay == 0)
-			core_spawn(c, a, now, c->mode, false);
 		break;
 	case AFTER_SPAWN:
 		core_spawn(c, a, now, c->mode, false);

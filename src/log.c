@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,23 @@ needs_quotes(const char *s)
 	return 0;
 }
 
+/*
+ * Without the output module's queue (at start, at exit), a line goes to stderr only if
+ * it can take it now: a stalled stderr must not stop tend. Past the pipe's free room a
+ * write could still wait, which a log line of < 4 KiB into a pipe with room never does.
+ */
+static bool
+stderr_writable(void)
+{
+	struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	int n;
+
+	do
+		n = poll(&pfd, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n != 0;	/* an error (not a pipe?) is left to write() to report */
+}
+
 static void
 emit(enum log_level level, const char *msg, const char *const *kv, size_t nkv)
 {
@@ -178,7 +196,7 @@ emit(enum log_level level, const char *msg, const char *const *kv, size_t nkv)
 		log_sink = NULL;	/* a warning from inside the sink goes straight out */
 		fn(log_sink_arg, buf, off);
 		log_sink = fn;
-	} else
+	} else if (stderr_writable())
 		/* One write per line so lines from tend never interleave mid-line. */
 		(void)!write(STDERR_FILENO, buf, off);
 	errno = saved;

@@ -311,19 +311,30 @@ on_reaped(void *arg, pid_t pid, int status)
 static void
 reap(struct supervisor *s)
 {
-	struct core_event ev;
+	struct core_event	ev;
+	enum child_stage	stage;
+	int			err;
 
 	child_reap(on_reaped, s);
 	if (s->reaped_main) {
 		s->reaped_main = false;
+		/* The terminal back to tend's group until the next child: a Ctrl-C during
+		 * the backoff must reach someone (SIGTTOU is blocked, so this is allowed). */
+		if (s->foreground && tcsetpgrp(STDIN_FILENO, getpgrp()) != 0)
+			log_debug("tcsetpgrp: %s", strerror(errno));
 		ev = event(CE_EXITED);
 		ev.pid = s->pid;
 		ev.status = s->main_status;
-		ev.err = child_exec_error(s->errfd);
+		err = child_exec_error(s->errfd, &stage);
 		s->errfd = -1;
 		ev.group_alive = child_group_alive(s->pgid);
-		if (ev.err != 0)
-			log_errorx("cannot run '%s': %s", s->argv0, strerror(ev.err));
+		if (err != 0 && child_error_permanent(stage, err)) {
+			log_errorx("cannot run '%s': %s", s->argv0, strerror(err));
+			ev.err = err;	/* tend exits 126/127 */
+		} else if (err != 0)
+			/* A failure like any other exit (126): the restart policy decides. */
+			log_errorx("cannot start '%s': %s: %s", s->argv0,
+			    child_stage_name(stage), strerror(err));
 		s->pid = 0;
 		feed(s, &ev);
 	}
@@ -505,9 +516,9 @@ supervise_run(const struct config *cfg)
 		close(s.errfd);
 	probe_free(s.probe);
 	deps_free(s.deps);
-	reload_watch_free(s.watch);
 	log_set_sink(NULL, NULL);
-	output_free(s.out);
+	output_free(s.out);		/* its last lines still go through on_line */
+	reload_watch_free(s.watch);
 out:
 	launch_free(&s.launch);
 	listen_close(&s.listen);

@@ -708,7 +708,24 @@ Test(core, zero_backoff_still_says_why)
 			cr_assert_eq(seen[i].change.cause_arg, 3);
 		}
 	cr_assert_eq(backoffs, 1);
+	cr_assert_eq(count(ACT_SPAWN), 1, "exactly one child per restart");
 	cr_assert_eq(c.state, ST_RUNNING, "respawned at once");
+}
+
+Test(core, spawn_failure_with_policy_never_is_no_success)
+{
+	struct core_conf cc = conf(false);
+
+	cc.policy = POLICY_NEVER;
+	start(cc);
+	exited(0, false);
+	start(cc);
+	clear_log();
+	/* A fresh core whose first fork fails. */
+	core_init(&c, &cc, 1);
+	core_start(&c, now, &acts);
+	feed(CE_SPAWN_FAILED, 0);
+	cr_assert_eq(exit_code(), 255);
 }
 
 Test(core, stale_probe_results_are_ignored)
