@@ -14,16 +14,6 @@ if ! unshare --mount -- sh -c "mount --bind /dev/null /etc/hosts" 2>/dev/null; t
 	finish
 fi
 
-pick_port() {
-	local i hex
-	for ((i = 0; i < 200; i++)); do
-		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-		printf -v hex ':%04X ' "$PORT"
-		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || return 0
-	done
-	return 1
-}
-
 # tend in its own mount namespace, with $T/hosts as /etc/hosts (written in place, so the
 # bind mount keeps showing it).
 cat >"$T/tend-ns" <<EOF
@@ -36,7 +26,7 @@ set_hosts() {
 	printf '127.0.0.1 localhost\n%s' "$1" >"$T/hosts"
 }
 
-pick_port
+free_port
 "$PY" -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
 time.sleep(120)' "$PORT" &

@@ -7,16 +7,6 @@
 
 PY=/usr/bin/python3
 
-pick_port() {
-	local i hex
-	for ((i = 0; i < 200; i++)); do
-		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-		printf -v hex ':%04X ' "$PORT"
-		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || return 0
-	done
-	return 1
-}
-
 # server.py tcp PORT DELAY FILE: after DELAY s, listen on 127.0.0.1:PORT (never accept),
 # then create FILE. server.py http PORT FILE: serve HTTP at once, 503 until FILE exists,
 # then 204.
@@ -60,7 +50,7 @@ stop_servers() {
 
 # A tcp target that comes up 2 s after tend started: the child runs after it, not before.
 for mode in $MODES; do
-	pick_port
+	free_port
 	rm -f "$T/up"
 	"$PY" "$T/server.py" tcp "$PORT" 2 "$T/up" &
 	SERVERS=$!
@@ -76,7 +66,7 @@ for mode in $MODES; do
 done
 
 # An http target answering 503 for 2 s, then 204: 503 is no answer.
-pick_port
+free_port
 rm -f "$T/ready"
 "$PY" "$T/server.py" http "$PORT" "$T/ready" &
 SERVERS=$!
@@ -91,9 +81,9 @@ check "http target: the 503s were seen and retried" \
     grep -q "wait_for http://127.0.0.1:$PORT/ready: status 503; next try" "$T/err"
 
 # Targets that never come: exit 69 after wait_timeout, both named; progress every 5 s.
-pick_port
+free_port
 never_tcp=$PORT
-pick_port
+free_port
 "$PY" "$T/server.py" http "$PORT" "$T/never-ready" &
 SERVERS=$!
 sleep 0.5
@@ -111,7 +101,7 @@ check "never: the child never ran" test ! -e "$T/ran"
 
 # TERM during the wait: tend stops at once with 128+15.
 for mode in $MODES; do
-	pick_port
+	free_port
 	if ! start_tend "$mode" --startup-wait-for "tcp://127.0.0.1:$PORT" \
 	    --startup-wait-timeout 0 -- touch "$T/ran"; then
 		not_ok "$mode: tend did not start"
@@ -129,7 +119,7 @@ done
 
 # wait_each_start: a wait before each of the three spawns of a crash loop; without it,
 # one wait only.
-pick_port
+free_port
 "$PY" "$T/server.py" tcp "$PORT" 0 "$T/up2" &
 SERVERS=$!
 poll 10 test -e "$T/up2"

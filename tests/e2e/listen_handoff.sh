@@ -16,17 +16,6 @@ if ! "$PY" -c 'import uvicorn, starlette' 2>/dev/null; then
 	finish
 fi
 
-# Set PORT to a TCP port no local socket uses.
-pick_port() {
-	local i hex
-	for ((i = 0; i < 200; i++)); do
-		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-		printf -v hex ':%04X ' "$PORT"
-		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || return 0
-	done
-	return 1
-}
-
 # The client: one request at a time; prints "requests ok refused other worst_ms kinds".
 cat >"$T/client.py" <<'EOF'
 import collections, os, socket, sys, time
@@ -119,7 +108,7 @@ run_case() {
 	return 0
 }
 
-pick_port
+free_port
 if run_case "hand-off" --listen-socket "tcp://127.0.0.1:$PORT" -- \
     "$PY" -m uvicorn crash:app --app-dir "$APPS" --fd '{fd}' --no-access-log; then
 	check "hand-off: the child was killed and restarted 3 times" test "$RESTARTS" = 3
@@ -130,7 +119,7 @@ if run_case "hand-off" --listen-socket "tcp://127.0.0.1:$PORT" -- \
 	check "hand-off: tend ended cleanly on TERM (exit $RC)" test "$RC" = 0 -o "$RC" = 143
 fi
 
-pick_port
+free_port
 if run_case "no hand-off" -- \
     "$PY" -m uvicorn crash:app --app-dir "$APPS" --host 127.0.0.1 --port "$PORT" \
     --no-access-log; then

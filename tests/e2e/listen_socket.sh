@@ -9,16 +9,6 @@ PY=/usr/bin/python3
 APPS=$TEST_SRCDIR/apps
 export PYTHONDONTWRITEBYTECODE=1
 
-pick_port() {
-	local i hex
-	for ((i = 0; i < 200; i++)); do
-		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
-		printf -v hex ':%04X ' "$PORT"
-		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null || return 0
-	done
-	return 1
-}
-
 # The child: describes fd argv[1] and the LISTEN_* variables, one "key value" a line.
 cat >"$T/inspect.py" <<'EOF'
 import fcntl, os, socket, sys
@@ -62,7 +52,7 @@ expect() {
 }
 
 for mode in $MODES; do
-	pick_port
+	free_port
 	run_tend "$mode" --restart-policy never --listen-socket "tcp://127.0.0.1:$PORT" -- \
 	    "$PY" "$T/inspect.py" '{fd}'
 	check_rc "$mode: child with the socket" 0
@@ -72,14 +62,14 @@ for mode in $MODES; do
 	    LISTEN_FDS 1 LISTEN_PID self LISTEN_FDNAMES -
 done
 
-pick_port
+free_port
 run_tend plain --restart-policy never --listen-socket "tcp://127.0.0.1:$PORT" --listen-fd 5 \
     -- "$PY" "$T/inspect.py" '{fd}'
 expect "--listen-fd 5: the socket at 5, {fd} = 5, no LISTEN_* (the protocol wants fd 3)" \
     argv_fd 5 addr "127.0.0.1:$PORT" listening 1 cloexec 0 LISTEN_FDS - LISTEN_PID -
 
 # The same through the configuration file, with the command there too.
-pick_port
+free_port
 cat >"$T/tend.ini" <<EOF
 [program]
 command = $PY $T/inspect.py --fd={fd}
@@ -95,7 +85,7 @@ expect "config file: [listen] socket and fd, {fd} inside a word" argv_fd 4 liste
 
 # IPv6 literal, where the host has IPv6.
 if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
-	pick_port
+	free_port
 	run_tend plain --restart-policy never --listen-socket "tcp://[::1]:$PORT" -- \
 	    "$PY" "$T/inspect.py" '{fd}'
 	expect "IPv6: tcp://[::1]:$PORT" family AF_INET6 addr "::1:$PORT" listening 1
@@ -104,7 +94,7 @@ else
 fi
 
 # A port in use: exit 78, the message names the key, the child never runs.
-pick_port
+free_port
 "$PY" -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close(); time.sleep(60)' "$PORT" "$T/held" &
@@ -157,9 +147,9 @@ rm -f "$sock"
 
 # tend socket-activated: systemd's socket is passed on, [listen] socket is not bound.
 if command -v systemd-socket-activate >/dev/null; then
-	pick_port
+	free_port
 	sa_port=$PORT
-	pick_port
+	free_port
 	# run_tend cannot put systemd-socket-activate in front of tend: do it by hand.
 	timeout -k 5 30 systemd-socket-activate -l "127.0.0.1:$sa_port" --fdname=web -- \
 	    "$TEND" --restart-policy never --listen-socket "tcp://127.0.0.1:$PORT" -- \
