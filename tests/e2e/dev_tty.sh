@@ -9,15 +9,7 @@
 # A child with INT at its default disposition ends on one ^C with --dev: exit 130.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-if ! [ -x "$PY" ]; then
-	skip "no $PY for the pty"
-	finish
-fi
-if ! "$PY" -c 'import os; os.close(os.openpty()[0])' 2>/dev/null; then
-	skip "cannot open a pty here"
-	finish
-fi
+need_pty
 
 # pty_run SCENARIO MODE: run tend under a fresh pty and play SCENARIO (dev_ignore,
 # nodev_ignore, dev_default); prints "key: value" lines (see the end of the script) and

@@ -506,3 +506,16 @@ reload_app_cmd() {
 	RAPP=(/usr/bin/python3 -m uvicorn reload_app:app --app-dir "$T/w" --host 127.0.0.1
 	    --port "$PORT" --reload --reload-dir "$T/w")
 }
+
+# PY=/usr/bin/python3 and a pty to run tend under, or skip the whole script.
+need_pty() {
+	PY=/usr/bin/python3
+	if ! [ -x "$PY" ]; then
+		skip "no $PY for the pty"
+		finish
+	fi
+	if ! "$PY" -c 'import os; os.close(os.openpty()[0])' 2>/dev/null; then
+		skip "cannot open a pty here"
+		finish
+	fi
+}

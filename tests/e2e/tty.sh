@@ -4,15 +4,7 @@
 # /usr/bin/python3's pty module.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-if ! [ -x "$PY" ]; then
-	skip "no $PY for the pty"
-	finish
-fi
-if ! "$PY" -c 'import os; os.openpty()' 2>/dev/null; then
-	skip "cannot open a pty here"
-	finish
-fi
+need_pty
 
 # pty_run MODE: prints "child: pid=.. pgid=.. sid=.. tpgid=.. ppid=.. ppgid=..",
 # "exit: N" and the pty's whole output as "output: ...".
