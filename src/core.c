@@ -37,7 +37,7 @@ core_cause_name(enum core_cause c)
 	return (unsigned)c < CORE_NCAUSES ? cause_names[c] : "?";
 }
 
-void
+struct core_action *
 core_emit(struct core_actions *a, enum core_action_type type, enum core_mode mode,
     int signo, bool group, uint32_t seq, int code)
 {
@@ -45,14 +45,16 @@ core_emit(struct core_actions *a, enum core_action_type type, enum core_mode mod
 
 	/* The machine never emits more than a handful per event; the bound is a bug check. */
 	if (a->n >= CORE_MAX_ACTIONS)
-		return;
+		return NULL;
 	act = &a->v[a->n++];
 	act->type = type;
 	act->mode = mode;
 	act->signo = signo;
 	act->group = group;
+	act->stop = false;
 	act->seq = seq;
 	act->code = code;
+	return act;
 }
 
 void

@@ -81,7 +81,7 @@ enum core_event_type {
 	CE_SPAWNED,		/* pid */
 	CE_SPAWN_FAILED,	/* fork failed (err): retried like a crash */
 	CE_EXITED,		/* the main child was reaped: status, exec_errno */
-	CE_GROUP_GONE,		/* the child's process group has no member left */
+	CE_GROUP_GONE,		/* no member of the child's group, no stray left */
 	CE_PROBE,		/* seq, result, http_status, latency */
 	CE_SIGNAL,		/* signo, sent to tend */
 	CE_RELOAD_LOOP,		/* the output watcher saw a reload loop */
@@ -95,7 +95,8 @@ struct core_event {
 	pid_t			pid;
 	int			status;		/* CE_EXITED: wait status */
 	int			err;		/* CE_EXITED: exec errno (0: exec worked) */
-	bool			group_alive;	/* CE_EXITED: others left in the group */
+	bool			group_alive;	/* CE_EXITED: others left in the group, or
+						 * strays (other children of tend) */
 	uint32_t		seq;		/* CE_PROBE */
 	enum probe_result	result;
 	int			http_status;
@@ -106,7 +107,8 @@ struct core_event {
 
 enum core_action_type {
 	ACT_SPAWN,	/* mode; reply with CE_SPAWNED or CE_SPAWN_FAILED */
-	ACT_KILL,	/* signo to the child (group = false) or its process group */
+	ACT_KILL,	/* signo to the child (group = false) or its process group; stop:
+			 * part of a stop sequence, so also to tend's stray children */
 	ACT_PROBE,	/* start probe seq for mode; reply with CE_PROBE */
 	ACT_PROBE_CANCEL,
 	ACT_WAIT_DEPS,	/* start waiting for wait_for targets */
@@ -135,6 +137,7 @@ struct core_action {
 	enum core_mode		mode;
 	int			signo;
 	bool			group;
+	bool			stop;		/* ACT_KILL: strays too (strays.h) */
 	uint32_t		seq;
 	int			code;
 	struct core_change	change;		/* ACT_STATE */

@@ -81,7 +81,10 @@ core_window_clear(struct core *c, enum core_mode m)
 void
 core_kill_group(struct core *c, struct core_actions *a, int64_t now)
 {
-	core_emit(a, ACT_KILL, c->mode, SIGKILL, true, 0, 0);
+	struct core_action *k = core_emit(a, ACT_KILL, c->mode, SIGKILL, true, 0, 0);
+
+	if (k != NULL)
+		k->stop = true;
 	c->killed = true;
 	/* Sent again after each stop_timeout while anything lingers, in case it raced a fork. */
 	c->kill_at = now + (c->conf.stop_timeout > 1000 ? c->conf.stop_timeout : 1000);
@@ -91,12 +94,16 @@ core_kill_group(struct core *c, struct core_actions *a, int64_t now)
 void
 core_send_stop(struct core *c, struct core_actions *a, int64_t now, int signo, bool group)
 {
+	struct core_action *k;
+
 	c->hang_until = -1;
 	if (c->conf.stop_timeout == 0) {
 		core_kill_group(c, a, now);
 		return;
 	}
-	core_emit(a, ACT_KILL, c->mode, signo, group || c->conf.forward_group, 0, 0);
+	k = core_emit(a, ACT_KILL, c->mode, signo, group || c->conf.forward_group, 0, 0);
+	if (k != NULL)
+		k->stop = k->group;
 	if (c->kill_at < 0)
 		c->kill_at = now + c->conf.stop_timeout;
 }

@@ -8,8 +8,9 @@
 #include "core.h"
 
 /* core.c */
-void core_emit(struct core_actions *, enum core_action_type, enum core_mode, int signo,
-    bool group, uint32_t seq, int code);
+/* The action appended (NULL if the list was full: a bug). */
+struct core_action *core_emit(struct core_actions *, enum core_action_type, enum core_mode,
+    int signo, bool group, uint32_t seq, int code);
 void core_set_state(struct core *, struct core_actions *, int64_t now, enum core_state);
 void core_spawn(struct core *, struct core_actions *, int64_t now, enum core_mode,
     bool first);

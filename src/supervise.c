@@ -30,6 +30,7 @@
 #include "reload.h"
 #include "signals.h"
 #include "status.h"
+#include "strays.h"
 #include "supervise.h"
 #include "xmalloc.h"
 
@@ -203,6 +204,8 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 			log_debug("signal %s to %s %ld", signal_name(a->signo),
 			    a->group ? "group" : "pid", (long)s->pgid);
 			child_kill(s->core.pid, s->pgid, a->group, a->signo);
+			if (a->stop)
+				strays_signal(s->core.pid, s->pgid, a->signo);
 			break;
 		case ACT_PROBE:
 			do_probe(s, a->mode, a->seq);
@@ -277,13 +280,21 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	feed(s, &ev);
 }
 
+/* After the main child: anything of it left to stop? Its group, or a stray that left
+ * the group and was orphaned to us (a zombie counts until SIGCHLD reaps it). */
+static bool
+leftovers_alive(struct supervisor *s)
+{
+	return child_group_alive(s->pgid) || strays_left();
+}
+
 static void
 check_group(struct supervisor *s)
 {
 	struct core_event ev;
 
 	if (s->core.state == ST_STOPPING && s->core.pid == 0 && s->core.group_alive &&
-	    !child_group_alive(s->pgid)) {
+	    !leftovers_alive(s)) {
 		ev = event(CE_GROUP_GONE);
 		feed(s, &ev);
 	}
@@ -327,7 +338,7 @@ reap(struct supervisor *s)
 		ev.status = s->main_status;
 		err = child_exec_error(s->errfd, &stage);
 		s->errfd = -1;
-		ev.group_alive = child_group_alive(s->pgid);
+		ev.group_alive = leftovers_alive(s);
 		if (err != 0 && child_error_permanent(stage, err)) {
 			log_errorx("cannot run '%s': %s", s->argv0, strerror(err));
 			ev.err = err;	/* tend exits 126/127 */

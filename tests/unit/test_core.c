@@ -295,12 +295,14 @@ Test(core, stop_timeout_sigkills_the_group)
 	feed(CE_SIGNAL, SIGTERM);
 	cr_assert_eq(c.state, ST_STOPPING);
 	cr_assert_not_null(find_kill(SIGTERM));
+	cr_assert_not(find_kill(SIGTERM)->stop, "forward = child: the child alone first");
 	advance(2999);
 	cr_assert_null(find_kill(SIGKILL));
 	advance(1);
 	k = find_kill(SIGKILL);
 	cr_assert_not_null(k);
 	cr_assert(k->group);
+	cr_assert(k->stop, "the SIGKILL reaches strays too");
 	dies_of(SIGKILL);
 	cr_assert_eq(exit_code(), 137);
 	cr_assert_eq(c.state, ST_EXITED);
@@ -366,6 +368,7 @@ Test(core, other_signals_are_forwarded)
 	k = find_kill(SIGUSR1);
 	cr_assert_not_null(k);
 	cr_assert_not(k->group);
+	cr_assert_not(k->stop);
 	cr_assert_eq(c.state, ST_RUNNING);
 
 	cc.forward_group = true;
@@ -374,6 +377,7 @@ Test(core, other_signals_are_forwarded)
 	k = find_kill(SIGHUP);
 	cr_assert_not_null(k);
 	cr_assert(k->group);
+	cr_assert_not(k->stop, "a forwarded signal is the group's, not the strays'");
 }
 
 Test(core, shutdown_without_child_exits_at_once)
@@ -755,9 +759,11 @@ Test(core, main_exit_stops_the_rest_of_the_group)
 	k = find_kill(SIGTERM);
 	cr_assert_not_null(k);
 	cr_assert(k->group);
+	cr_assert(k->stop, "strays (setsid'd workers) get the stop signal too");
 	cr_assert_eq(exit_code(), -1, "not before the group is gone");
 	advance(10000);
 	cr_assert_not_null(find_kill(SIGKILL));
+	cr_assert(find_kill(SIGKILL)->stop);
 	feed(CE_GROUP_GONE, 0);
 	cr_assert_eq(exit_code(), 5);
 }
