@@ -6,13 +6,8 @@
  */
 #include "autoconf.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +18,8 @@
 #include "linebuf.h"
 #include "log.h"
 #include "output.h"
+#include "sink.h"
 #include "xmalloc.h"
-
-struct sink {
-	struct output	*o;
-	int		 stream;
-	int		 fd;		/* what we write to */
-	bool		 own;		/* fd is our reopened description */
-	bool		 sock;		/* send(MSG_DONTWAIT | MSG_NOSIGNAL) */
-	bool		 careful;	/* a blocking pipe: PIPE_BUF at a time, when poll says so */
-	bool		 broken;	/* failed for good: discard from now on */
-	ev_io		 w;		/* EV_WRITE while fd is full */
-	char		*buf;		/* queued bytes are buf[head .. head+len) */
-	size_t		 head;
-	size_t		 len;
-	bool		 midline;	/* the last byte queued ended no line */
-	char		*held;		/* tend's log lines waiting for a line end */
-	size_t		 nheld;
-	ev_timer	 hold;		/* ... but not for longer than OUTPUT_HOLD_S */
-};
-
-/* tend's own lines held back while a child's long line is unfinished, at most this. */
-#define OUTPUT_HELD_MAX (16 * 1024)
-#define OUTPUT_HOLD_S	0.5
 
 struct source {
 	struct output	*o;
@@ -77,155 +51,7 @@ struct output {
 	struct output_stats st;
 };
 
-static void sink_io_cb(struct ev_loop *, ev_io *, int);
-static void sink_hold_cb(struct ev_loop *, ev_timer *, int);
 static void source_io_cb(struct ev_loop *, ev_io *, int);
-
-/* Use tend's stdout/stderr without changing the description others share with us. */
-static void
-sink_init(struct output *o, struct sink *k, int fd, int stream)
-{
-	struct stat	st;
-	char		path[64];
-	int		nfd;
-
-	memset(k, 0, sizeof *k);
-	k->o = o;
-	k->stream = stream;
-	k->fd = fd;
-	k->buf = xmalloc(OUTPUT_QUEUE_MAX);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		log_warn("tend's %s (fd %d): the child's %s is discarded",
-		    stream == 1 ? "stdout" : "stderr", fd, stream == 1 ? "stdout" : "stderr");
-		k->broken = true;
-		return;
-	}
-	if (S_ISSOCK(st.st_mode))
-		k->sock = true;
-	else if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(fd))) {
-		/* O_NONBLOCK on fd itself would hit every process sharing it (the shell). */
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-		nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (nfd >= 0) {
-			k->fd = nfd;
-			k->own = true;
-		} else {
-			log_debug("cannot reopen %s (%s): writes to it may block", path,
-			    strerror(errno));
-			k->careful = S_ISFIFO(st.st_mode);
-		}
-	}
-	ev_io_init(&k->w, sink_io_cb, k->fd, EV_WRITE);
-	k->w.data = k;
-	ev_timer_init(&k->hold, sink_hold_cb, OUTPUT_HOLD_S, 0.);
-	k->hold.data = k;
-}
-
-/* Supervising matters more than the log: a dead destination is discarded, never waited on. */
-static void
-sink_break(struct sink *k, int err)
-{
-	k->broken = true;	/* first: the warning below may come back through output_log */
-	errno = err;
-	log_warn("cannot write to tend's %s; the child's %s is discarded from now on",
-	    k->stream == 1 ? "stdout" : "stderr", k->stream == 1 ? "stdout" : "stderr");
-	k->o->st.dropped[k->stream - 1] += k->len;
-	k->head = k->len = 0;
-	ev_io_stop(k->o->loop, &k->w);
-}
-
-/*
- * A pipe we could not reopen is written blocking: after poll() reports a free slot, a
- * write of at most PIPE_BUF bytes fits in it without waiting (unless another process
- * fills the pipe in between). An error (no reader) also wakes poll; write reports it.
- */
-static bool
-pipe_ready(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-	return poll(&pfd, 1, 0) > 0;
-}
-
-/* Write what is queued until done or the fd is full (then wait for EV_WRITE). */
-static void
-sink_write(struct sink *k)
-{
-	ssize_t n;
-
-	while (k->len > 0 && !k->broken) {
-		if (k->careful && !pipe_ready(k->fd)) {
-			n = -1;
-			errno = EAGAIN;
-		} else if (k->careful)
-			n = write(k->fd, k->buf + k->head, k->len < PIPE_BUF ? k->len : PIPE_BUF);
-		else if (k->sock)
-			n = send(k->fd, k->buf + k->head, k->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		else
-			n = write(k->fd, k->buf + k->head, k->len);
-		if (n > 0) {
-			k->head += (size_t)n;
-			k->len -= (size_t)n;
-		} else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			ev_io_start(k->o->loop, &k->w);
-			return;
-		} else
-			sink_break(k, n < 0 ? errno : EIO);
-	}
-	k->head = 0;
-	ev_io_stop(k->o->loop, &k->w);
-}
-
-/* Room for n more bytes (moving the queue to the front if that makes it)? */
-static bool
-sink_room(struct sink *k, size_t n)
-{
-	if (k->head + k->len + n <= OUTPUT_QUEUE_MAX)
-		return true;
-	if (k->len + n > OUTPUT_QUEUE_MAX)
-		return false;
-	memmove(k->buf, k->buf + k->head, k->len);
-	k->head = 0;
-	return true;
-}
-
-static void
-sink_put(struct sink *k, const void *p, size_t n)
-{
-	memcpy(k->buf + k->head + k->len, p, n);
-	k->len += n;
-}
-
-/* Queue tend's held log lines, now that the stream is at a line boundary. */
-static void
-sink_release(struct sink *k)
-{
-	if (k->nheld == 0 || k->midline || !sink_room(k, k->nheld))
-		return;
-	sink_put(k, k->held, k->nheld);
-	k->nheld = 0;
-	ev_timer_stop(k->o->loop, &k->hold);
-}
-
-/* A child's line that stays unfinished (a prompt, a progress bar) must not hide tend's
- * lines for long: end it with a newline of ours and let them out. */
-static void
-sink_hold_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct sink *k = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (!k->midline || !sink_room(k, k->nheld + 1))
-		return;
-	sink_put(k, "\n", 1);
-	k->midline = false;
-	sink_release(k);
-	if (!ev_is_active(&k->w))
-		sink_write(k);
-}
 
 /* linebuf callback: queue one line of source s, or refuse it while the sink is full. */
 static bool
@@ -238,7 +64,7 @@ emit(void *arg, const char *line, size_t len, int flags)
 	size_t		 need = len + (o->prefix ? s->prefixlen : 0) + (nl ? 1 : 0);
 
 	if (k->broken || (o->closing && !sink_room(k, need)))
-		o->st.dropped[s->stream - 1] += need;
+		k->dropped += need;
 	else if (!sink_room(k, need))
 		return false;
 	else {
@@ -259,6 +85,14 @@ emit(void *arg, const char *line, size_t len, int flags)
 	return true;
 }
 
+/* A close that fails (EIO, EBADF: a bug) is worth a line; EINTR still closed the fd. */
+static void
+close_fd(int fd)
+{
+	if (close(fd) != 0 && errno != EINTR)
+		log_warn("close fd %d", fd);
+}
+
 static void
 source_free(struct source *s)
 {
@@ -270,8 +104,7 @@ source_free(struct source *s)
 			break;
 		}
 	ev_io_stop(s->o->loop, &s->w);
-	if (close(s->w.fd) != 0 && errno != EINTR)
-		log_warn("close");
+	close_fd(s->w.fd);
 	s->o->st.pipes--;
 	free(s->in);
 	free(s);
@@ -315,7 +148,7 @@ check_idle(struct output *o)
 
 /* Write the sink's queue; while it drains below half, let its blocked sources go on. */
 static void
-sink_kick(struct sink *k)
+kick(struct output *o, struct sink *k)
 {
 	struct source	*s, *next;
 	size_t		 before;
@@ -326,7 +159,7 @@ sink_kick(struct sink *k)
 		if (k->len > OUTPUT_QUEUE_MAX / 2)
 			return;
 		before = k->len;
-		for (s = k->o->sources; s != NULL; s = next) {
+		for (s = o->sources; s != NULL; s = next) {
 			next = s->next;
 			if (s->blocked && s->stream == k->stream)
 				source_process(s, &gone);
@@ -337,15 +170,14 @@ sink_kick(struct sink *k)
 	}
 }
 
+/* The sink's fd took more after being full. */
 static void
-sink_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+on_writable(struct sink *k, void *arg)
 {
-	struct sink *k = w->data;
+	struct output *o = arg;
 
-	(void)loop;
-	(void)revents;
-	sink_kick(k);
-	check_idle(k->o);
+	kick(o, k);
+	check_idle(o);
 }
 
 static void
@@ -372,7 +204,7 @@ source_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		o->st.bytes[s->stream - 1] += (uint64_t)n;
 	}
 	source_process(s, &gone);
-	sink_kick(k);
+	kick(o, k);
 	check_idle(o);
 }
 
@@ -387,8 +219,8 @@ output_new(struct ev_loop *loop, int out_fd, int err_fd, bool prefix, output_lin
 	o->cb = cb;
 	o->arg = arg;
 	o->prep[0][0] = o->prep[0][1] = o->prep[1][0] = o->prep[1][1] = -1;
-	sink_init(o, &o->sink[0], out_fd, 1);
-	sink_init(o, &o->sink[1], err_fd, 2);
+	sink_init(&o->sink[0], loop, out_fd, 1, on_writable, o);
+	sink_init(&o->sink[1], loop, err_fd, 2, on_writable, o);
 	return o;
 }
 
@@ -403,12 +235,14 @@ output_set_idle_cb(struct output *o, void (*cb)(void *), void *arg)
 static int
 above_stdio(int fd)
 {
-	int nfd;
+	int nfd, saved;
 
 	if (fd > 2)
 		return fd;
 	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
+	saved = errno;
+	close_fd(fd);
+	errno = saved;
 	return nfd;
 }
 
@@ -420,7 +254,7 @@ output_abort(struct output *o)
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++)
 			if (o->prep[i][j] >= 0) {
-				close(o->prep[i][j]);
+				close_fd(o->prep[i][j]);
 				o->prep[i][j] = -1;
 			}
 }
@@ -460,7 +294,7 @@ output_attach(struct output *o, pid_t pid, const char *name)
 	for (i = 0; i < 2; i++) {
 		if (o->prep[i][0] < 0)
 			continue;
-		close(o->prep[i][1]);
+		close_fd(o->prep[i][1]);
 		s = xcalloc(1, sizeof *s);
 		s->o = o;
 		s->pid = pid;
@@ -483,8 +317,7 @@ output_attach(struct output *o, pid_t pid, const char *name)
 bool
 output_busy(const struct output *o)
 {
-	return o->sources != NULL || (o->sink[0].len > 0 && !o->sink[0].broken) ||
-	    (o->sink[1].len > 0 && !o->sink[1].broken);
+	return o->sources != NULL || sink_pending(&o->sink[0]) || sink_pending(&o->sink[1]);
 }
 
 void
@@ -508,74 +341,33 @@ output_close_pipes(struct output *o)
 		source_process(s, &gone);
 	}
 	o->closing = false;
-	sink_kick(&o->sink[0]);
-	sink_kick(&o->sink[1]);
+	kick(o, &o->sink[0]);
+	kick(o, &o->sink[1]);
 }
 
-/*
- * tend's own log line: queued on the stderr sink between the child's lines, so a stalled
- * stderr never blocks tend. Past the queue's bound it is dropped and counted.
- */
+/* On the stderr sink, between the child's lines (sink_log). */
 void
 output_log(struct output *o, const char *line, size_t len)
 {
-	struct sink *k = &o->sink[1];
-
-	if (k->midline && !k->broken && !o->closing) {
-		/* Never inside a child's unfinished line: hold it until the line ends. */
-		if (k->nheld + len > OUTPUT_HELD_MAX) {
-			o->st.dropped[1] += len;
-			return;
-		}
-		if (k->held == NULL)
-			k->held = xmalloc(OUTPUT_HELD_MAX);
-		memcpy(k->held + k->nheld, line, len);
-		k->nheld += len;
-		if (!ev_is_active(&k->hold))
-			ev_timer_start(o->loop, &k->hold);
-		return;
-	}
-	if (k->broken || !sink_room(k, len)) {
-		o->st.dropped[1] += len;
-		return;
-	}
-	sink_put(k, line, len);
-	if (!ev_is_active(&k->w))
-		sink_write(k);
+	sink_log(&o->sink[1], line, len, o->closing);
 }
 
 void
 output_stats(const struct output *o, struct output_stats *st)
 {
 	*st = o->st;
+	st->dropped[0] = o->sink[0].dropped;
+	st->dropped[1] = o->sink[1].dropped;
 }
 
 void
 output_free(struct output *o)
 {
-	int i;
-
 	if (o == NULL)
 		return;
 	output_close_pipes(o);
 	output_abort(o);
-	for (i = 0; i < 2; i++) {
-		struct sink *k = &o->sink[i];
-
-		k->midline = false;
-		sink_release(k);
-		sink_write(k);	/* one non-blocking attempt */
-		o->st.dropped[i] += k->len;
-		ev_io_stop(o->loop, &k->w);
-		if (o->st.dropped[i] > 0)
-			log_warnx("%llu bytes of the child's %s were dropped (tend's %s could "
-			    "not take them)", (unsigned long long)o->st.dropped[i],
-			    i == 0 ? "stdout" : "stderr", i == 0 ? "stdout" : "stderr");
-		ev_timer_stop(o->loop, &k->hold);
-		if (k->own && close(k->fd) != 0 && errno != EINTR)
-			log_warn("close");
-		free(k->buf);
-		free(k->held);
-	}
+	sink_close(&o->sink[0]);
+	sink_close(&o->sink[1]);
 	free(o);
 }

@@ -1,16 +1,17 @@
 #!/bin/bash
 # Output at exit (issue 5): what processes that outlive the main child write still
-# arrives. A grandchild that left the group (setsid) and writes 0.5 s after the child
-# exited is drained (tend drains up to 2 s at exit); one that writes only after 5 s does
-# not keep tend (about 2 s, then exit); a worker of the group that prints when the group
-# is stopped is heard too.
+# arrives. A grandchild that left the group (setsid) is stopped with the rest (see
+# strays.sh) and what it writes 0.5 s after its TERM is drained; one tend cannot reach
+# (no subreaper) that writes only after 5 s does not keep tend (tend drains up to 2 s at
+# exit); a worker of the group that prints when the group is stopped is heard too.
 . "$(dirname "$0")/lib.sh"
 
 for mode in $MODES; do
-	# --- a setsid grandchild writes 0.5 s after the child exited ------------------------
+	# --- a setsid grandchild writes 0.5 s after its stop signal ------------------------
 	rm -f "$T/ready"
-	run_tend "$mode" -- sh -c '
-		setsid sh -c "echo \$\$ >\"\$1\"; sleep 0.5; echo late; echo late-err >&2" sh "$1" &
+	run_tend "$mode" --stop-timeout 5s -- sh -c '
+		setsid sh -c "trap \"sleep 0.5; echo late; echo late-err >&2; exit 0\" TERM
+		    echo \$\$ >\"\$1\"; while :; do sleep 0.05; done" sh "$1" &
 		while [ ! -s "$1" ]; do sleep 0.01; done
 		echo main' child "$T/ready"
 	check_rc "$mode, late: the child exits 0" 0
@@ -20,15 +21,22 @@ for mode in $MODES; do
 	check "$mode, late: tend waited for it (${ELAPSED} ms, >= 400 and < 5000)" \
 	    test "$ELAPSED" -ge 400 -a "$ELAPSED" -lt 5000
 
-	# --- a grandchild that keeps its pipe open for 5 s: tend leaves after ~2 s -----------
+	# --- a grandchild that ignores TERM and keeps its pipe open for 5 s -----------------
+	# Plain, without subreaper, it is not tend's to stop: tend leaves after the ~2 s drain
+	# bound. As PID 1 everything orphaned is tend's: SIGKILL after stop_timeout.
 	rm -f "$T/ready"
-	run_tend "$mode" -- sh -c '
-		setsid sh -c "echo \$\$ >\"\$1\"; sleep 5; echo too-late" sh "$1" &
+	if [ "$mode" = plain ]; then
+		opts=(--no-subreaper) what="the drain bound" min=1500
+	else
+		opts=(--stop-timeout 1s) what="stop_timeout and SIGKILL" min=900
+	fi
+	run_tend "$mode" "${opts[@]}" -- sh -c '
+		setsid sh -c "trap \"\" TERM; echo \$\$ >\"\$1\"; sleep 5; echo too-late" sh "$1" &
 		while [ ! -s "$1" ]; do sleep 0.01; done
 		echo main' child "$T/ready"
 	check_rc "$mode, bound: the child exits 0" 0
-	check "$mode, bound: tend left after the drain bound (${ELAPSED} ms, >= 1500 and < 4500)" \
-	    test "$ELAPSED" -ge 1500 -a "$ELAPSED" -lt 4500
+	check "$mode, bound: tend left after $what (${ELAPSED} ms, >= $min and < 4500)" \
+	    test "$ELAPSED" -ge "$min" -a "$ELAPSED" -lt 4500
 	check "$mode, bound: the child's line arrived, the line after 5 s did not" \
 	    eval 'has_line "$T/out" main && ! has_line "$T/out" too-late'
 	gc=$(cat "$T/ready" 2>/dev/null)
