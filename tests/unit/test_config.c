@@ -782,3 +782,27 @@ Test(config, docs_list_every_key)
 	free(man);
 	free(example);
 }
+
+/* --check-config runs the reload guard, so what tend would refuse at start fails it. */
+Test(config, check_config_reload_guard)
+{
+	cr_assert_eq(run("--check-config", "uvicorn", "app:app", "--reload"), CONFIG_EXIT);
+	cr_assert_eq(code, 78, "%s", err);
+	assert_err("hot reload (--reload)");
+	cr_assert_eq(run("--check-config", "--reload", "strip", "uvicorn", "app:app",
+	    "--reload"), CONFIG_EXIT);
+	cr_assert_eq(code, 0, "%s", err);
+	cr_assert_eq(run_env((char *[]){ "UVICORN_RELOAD=yes", NULL },
+	    ARGS("--check-config", "uvicorn", "app:app")), CONFIG_EXIT);
+	cr_assert_eq(code, 78, "%s", err);
+	cr_assert_eq(run_env((char *[]){ "UVICORN_RELOAD=yes", NULL },
+	    ARGS("--check-config", "--environment", "UVICORN_RELOAD=0", "uvicorn", "app:app")),
+	    CONFIG_EXIT);
+	cr_assert_eq(code, 0, "%s", err);
+	cr_assert_eq(run("--check-config", "--emergency-command", "uvicorn a:b --reload-dir x",
+	    "uvicorn", "app:app"), CONFIG_EXIT);
+	cr_assert_eq(code, 78, "%s", err);
+	assert_err("[emergency] ");
+	/* Run for real, the guard is launch.c's: config_load itself stays quiet. */
+	cr_assert_eq(run("uvicorn", "app:app", "--reload"), CONFIG_RUN);
+}
