@@ -1,16 +1,26 @@
 /*
- * sd_notify from the loop. Each sd_notify() opens a datagram socket and does one
- * sendmsg(MSG_NOSIGNAL) to NOTIFY_SOCKET: it does not wait for an answer, and could
- * only block while the service manager's receive queue is full (systemd drains it
- * promptly), so it is called straight from the loop, once per event or tick.
+ * sd_notify from the loop. libsystemd's sd_notify() sends blocking: with the receiver's
+ * queue full (systemd busy in a daemon-reload, a stalled proxy such as conmon) the loop
+ * would stop, and with it reaping and signal forwarding. So for the usual addresses
+ * ("/path", "@abstract") tend sends each datagram itself with MSG_DONTWAIT: a state
+ * message that does not fit is kept (READY=1 and STOPPING=1 are never lost, STATUS=
+ * is the latest) and sent again shortly; a WATCHDOG=1 or EXTEND_TIMEOUT_USEC that
+ * does not fit is dropped, the next tick sends another. Other addresses (vsock) go
+ * through sd_notify().
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 #ifdef HAVE_LIBSYSTEMD
@@ -25,35 +35,90 @@
 
 #define EXTEND_PERIOD	1.0	/* s between EXTEND_TIMEOUT_USEC messages */
 #define EXTEND_SLACK	5000	/* ms added to each extension */
+#define RETRY_PERIOD	0.2	/* s between tries of a state message that did not fit */
 
 struct notify {
 	struct ev_loop		*loop;
 	const struct core	*core;
 	bool			 enabled;	/* NOTIFY_SOCKET set and libsystemd built in */
 	int64_t			 watchdog;	/* WATCHDOG_USEC in ms; 0: no watchdog */
-	bool			 ready, stopping;	/* READY=1 / STOPPING=1 sent */
+	bool			 ready, stopping;	/* READY=1 / STOPPING=1 decided */
 	bool			 failed;	/* a send failed (logged once) */
+	bool			 full;		/* the receiver's queue was full (logged once) */
+	int			 fd;		/* ours to NOTIFY_SOCKET; -1: sd_notify() */
+	struct sockaddr_un	 addr;
+	socklen_t		 addrlen;
+	bool			 owed;		/* a state message is waiting to be sent */
+	bool			 owe_ready, owe_stopping;	/* ... and not sent yet */
+	char			 state[768];	/* its STATUS= text (and EXTEND_TIMEOUT_USEC) */
 	ev_timer		 extend_timer;
 	ev_timer		 watchdog_timer;
+	ev_timer		 retry_timer;
 };
 
-static void
+/* One datagram, never waiting: 0, -EAGAIN when the receiver cannot take it now, or
+ * another -errno (logged once). */
+static int
 send_msg(struct notify *n, const char *msg)
 {
 #ifdef HAVE_LIBSYSTEMD
-	int r;
+	ssize_t	sent;
+	int	r;
 
 	if (!n->enabled)
-		return;
+		return 0;
 	log_debug("sd_notify: %s", msg);
-	if ((r = sd_notify(0, msg)) < 0 && !n->failed) {
+	if (n->fd >= 0) {
+		do
+			sent = sendto(n->fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL,
+			    (const struct sockaddr *)&n->addr, n->addrlen);
+		while (sent < 0 && errno == EINTR);
+		r = sent < 0 ? -errno : 0;
+	} else if ((r = sd_notify(0, msg)) > 0)
+		r = 0;
+	if (r == -EAGAIN || r == -EWOULDBLOCK) {
+		if (!n->full) {
+			n->full = true;
+			log_warnx("NOTIFY_SOCKET is full (the service manager is not reading); "
+			    "notifications are delayed or dropped");
+		}
+		return -EAGAIN;
+	}
+	if (r < 0 && !n->failed) {
 		n->failed = true;
 		log_warnx("sd_notify to NOTIFY_SOCKET failed: %s", strerror(-r));
 	}
+	return r;
 #else
 	(void)n;
 	(void)msg;
+	return 0;
 #endif
+}
+
+/* Send the state message owed; when it does not fit, try again in a moment. */
+static void
+flush_state(struct notify *n)
+{
+	char msg[sizeof n->state + 32];
+
+	if (!n->owed)
+		return;
+	snprintf(msg, sizeof msg, "%s%sSTATUS=%s", n->owe_ready ? "READY=1\n" : "",
+	    n->owe_stopping ? "STOPPING=1\n" : "", n->state);
+	if (send_msg(n, msg) == -EAGAIN) {
+		if (!ev_is_active(&n->retry_timer))
+			ev_timer_again(n->loop, &n->retry_timer);
+		return;
+	}
+	n->owed = n->owe_ready = n->owe_stopping = false;
+	ev_timer_stop(n->loop, &n->retry_timer);
+}
+
+static void
+on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	flush_state(w->data);
 }
 
 /* Waiting and starting before READY=1: the states systemd's start timeout covers. */
@@ -101,8 +166,11 @@ on_extend(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_stop(loop, w);
 		return;
 	}
+	flush_state(n);
+	if (n->owed)
+		return;	/* still full: no room for another datagram either */
 	send_extend(n, msg, sizeof msg, "");
-	send_msg(n, msg);
+	(void)send_msg(n, msg);
 }
 
 /* Proven healthy lately: a probe passed within WATCHDOG_USEC, or alive without a url. */
@@ -121,9 +189,34 @@ on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct notify *n = w->data;
 
-	if (watchdog_fresh(n, clock_ms()))
-		send_msg(n, "WATCHDOG=1");
+	flush_state(n);
+	/* Never before the state message owed (a ping would overtake READY=1). */
+	if (!n->owed && watchdog_fresh(n, clock_ms()))
+		(void)send_msg(n, "WATCHDOG=1");
 }
+
+#ifdef HAVE_LIBSYSTEMD
+/* Our own non-blocking socket for a path or abstract NOTIFY_SOCKET; else (vsock, an
+ * error) fd stays -1 and sd_notify() sends. */
+static void
+open_socket(struct notify *n, const char *sock)
+{
+	size_t len = strlen(sock);
+
+	if ((sock[0] != '/' && sock[0] != '@') || len >= sizeof n->addr.sun_path)
+		return;
+	n->addr.sun_family = AF_UNIX;
+	memcpy(n->addr.sun_path, sock, len);
+	if (sock[0] == '@') {
+		n->addr.sun_path[0] = '\0';
+		n->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	} else
+		n->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (n->fd < 0)
+		log_warn("socket for NOTIFY_SOCKET; using sd_notify(), which may block");
+}
+#endif
 
 struct notify *
 notify_new(struct ev_loop *loop, const struct core *c)
@@ -138,6 +231,10 @@ notify_new(struct ev_loop *loop, const struct core *c)
 	n->extend_timer.data = n;
 	ev_init(&n->watchdog_timer, on_watchdog);
 	n->watchdog_timer.data = n;
+	ev_init(&n->retry_timer, on_retry);
+	n->retry_timer.repeat = RETRY_PERIOD;
+	n->retry_timer.data = n;
+	n->fd = -1;
 #ifdef HAVE_LIBSYSTEMD
 	uint64_t	usec = 0;
 
@@ -146,6 +243,7 @@ notify_new(struct ev_loop *loop, const struct core *c)
 		log_debug("NOTIFY_SOCKET not set: no systemd notifications");
 		return n;
 	}
+	open_socket(n, sock);
 	/* Checks WATCHDOG_PID too: a watchdog meant for another process is not ours. */
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000) {
 		n->watchdog = (int64_t)(usec / 1000);
@@ -174,19 +272,18 @@ void
 notify_change(struct notify *n, const char *status)
 {
 	const struct core	*c = n->core;
-	char			 msg[768], ext[64];
-	const char		*ready = "", *stopping = "";
+	char			 ext[64];
 
 	if (!n->enabled)
 		return;
 	if (!n->ready && core_healthy(c)) {
 		n->ready = true;
-		ready = "READY=1\n";
+		n->owe_ready = true;
 	}
 	if (!n->stopping && (c->shutdown || c->state == ST_EXITED ||
 	    (c->state == ST_STOPPING && c->after == AFTER_EXIT))) {
 		n->stopping = true;
-		stopping = "STOPPING=1\n";
+		n->owe_stopping = true;
 	}
 	ext[0] = '\0';
 	if (extending(n)) {
@@ -195,8 +292,10 @@ notify_change(struct notify *n, const char *status)
 			ev_timer_again(n->loop, &n->extend_timer);
 	} else
 		ev_timer_stop(n->loop, &n->extend_timer);
-	snprintf(msg, sizeof msg, "%s%sSTATUS=%.600s%s", ready, stopping, status, ext);
-	send_msg(n, msg);
+	/* A state message still owed is replaced: its READY=1/STOPPING=1 stay owed. */
+	snprintf(n->state, sizeof n->state, "%.600s%s", status, ext);
+	n->owed = true;
+	flush_state(n);
 }
 
 void
@@ -206,5 +305,8 @@ notify_free(struct notify *n)
 		return;
 	ev_timer_stop(n->loop, &n->extend_timer);
 	ev_timer_stop(n->loop, &n->watchdog_timer);
+	ev_timer_stop(n->loop, &n->retry_timer);
+	if (n->fd >= 0 && close(n->fd) != 0 && errno != EINTR)
+		log_warn("close NOTIFY_SOCKET");
 	free(n);
 }

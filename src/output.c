@@ -277,6 +277,9 @@ output_pipes(struct output *o, int child_fds[2])
 	}
 	return 0;
 fail:
+	/* The first pair may have been made: its numbers are closed now, and reused by
+	 * the next pipe (the exec-error pipe), so the child must not dup2 them. */
+	child_fds[0] = child_fds[1] = -1;
 	saved = errno;
 	output_abort(o);
 	errno = saved;

@@ -51,7 +51,7 @@ struct output *output_new(struct ev_loop *, int out_fd, int err_fd, bool prefix,
     output_line_cb cb, void *arg);
 /* Before fork: a pipe per stream; child_fds[0]/[1] are the child's stdout/stderr (write
  * ends, close-on-exec, never 0..2). Pipes prepared earlier and not attached are closed.
- * Returns 0, or -1 with errno. */
+ * Returns 0, or -1 with errno (child_fds are then -1: the child inherits tend's). */
 int output_pipes(struct output *, int child_fds[2]);
 /* After fork: close the write ends here and read the child's pipes; name is argv[0]
  * (its basename goes into the prefix). */
