@@ -8,7 +8,8 @@
 #   --distcheck  also run `make distcheck` (the release gate) in build/
 #
 # Always: the libFuzzer targets are built with clang in build-fuzz/ and each runs for
-# FUZZ_SECS seconds (default 10) over the seed corpus in tests/fuzz/corpus/.
+# FUZZ_SECS seconds (default 10) over the seed corpus in tests/fuzz/corpus/; the soak and
+# storm scripts of tests/soak/ run against build/ (each counts as one test).
 #
 # The last line is "N passed, M failed[, K skipped]", summed over the test-suite.log
 # of every build that ran; the fuzz stage and a passing distcheck (whose tree is gone
@@ -143,6 +144,32 @@ case $rc in
 77)	skipped=$((skipped + 1)) ;;
 *)	stage_failed "fuzzing"; ok=0 ;;
 esac
+
+# The soak and storm scripts (about a minute; make soak runs them with fuzzing and the
+# fault tests, which ran above).
+say "soak: tests/soak/*.sh against build/ (make soak with SOAK_FAST=1)"
+rc=0
+soak_out="tend was not built"
+[[ -x build/src/tend ]] && { soak_out=$(SOAK_FAST=1 make -s -C build soak 2>&1) || rc=$?; }
+[[ -x build/src/tend ]] || rc=1
+printf '%s\n' "$soak_out"
+if [[ $(tail -n 1 <<<"$soak_out") =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+	passed=$((passed + BASH_REMATCH[1]))
+	failed=$((failed + BASH_REMATCH[2]))
+	skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+	if ((rc != 0)); then
+		failures+=("soak")
+		for log in build/soak-*.log; do
+			grep -q '^not ok' "$log" 2>/dev/null || continue
+			printf '\n----- %s (last 100 lines) -----\n' "$log"
+			tail -n 100 "$log"
+		done
+		ok=0
+	fi
+elif ((rc != 0)); then
+	stage_failed "soak"
+	ok=0
+fi
 
 if ((sanitize)); then
 	# The sanitizer build even when plain tests failed: its reports help find why.

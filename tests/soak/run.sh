@@ -5,7 +5,9 @@
 # "N passed, M failed[, K skipped]"; exits 0 only when nothing failed.
 #
 # Environment: TEND, SIGREC, TEST_SRCDIR (make soak sets them), SOAK_FUZZ_SECS (seconds
-# per fuzz target, default 20), SOAK_ONLY (a name, e.g. storm_signals: run just that).
+# per fuzz target, default 20), SOAK_ONLY (a name, e.g. storm_signals: run just that),
+# SOAK_FAST=1 (only tests/soak/*.sh: no fuzzing and no fault tests, which contrib/test.sh
+# runs in stages of their own).
 set -u
 
 : "${TEND:?TEND must name the tend binary (run through make soak)}"
@@ -17,10 +19,11 @@ scripts=()
 for f in "$TEST_SRCDIR"/soak/*.sh "$TEST_SRCDIR"/e2e/fault_*.sh; do
 	case ${f##*/} in
 	lib.sh | run.sh | fuzz.sh) continue ;;
+	fault_*) [ -n "${SOAK_FAST:-}" ] && continue ;;
 	esac
 	scripts+=("$f")
 done
-scripts+=("$TEST_SRCDIR/soak/fuzz.sh")
+[ -n "${SOAK_FAST:-}" ] || scripts+=("$TEST_SRCDIR/soak/fuzz.sh")
 
 passed=0
 failed=0

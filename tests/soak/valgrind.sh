@@ -90,7 +90,9 @@ if poll 30 grep -q '^tend: running ' "$T/err"; then
 	kill -TERM "$TEND_PID"
 	wait "$BG"
 	RC=$?
-	[ "$RC" = 143 ] && RC=0
+	# The child's TERM (143); or the last child's exit 1 or death by a USR1 that came
+	# before its handler (138), when TERM found tend between children.
+	case $RC in 1 | 138 | 143) RC=0 ;; esac
 	vg_check storm "USR1 storm ($sent signals)" 0
 else
 	not_ok "USR1 storm: tend never ran the child"
