@@ -35,10 +35,13 @@ changelog_log(const struct core_change *ch)
 	}
 	kv[n++] = "mode";
 	kv[n++] = ch->mode == MODE_EMERGENCY ? "emergency" : "normal";
-	/* The cause on the lines a failure or a planned stop leads to. */
+	/* The cause on the lines a failure or a planned stop leads to. Without a health
+	 * url a new child goes straight from (emergency-)starting or recovering to running
+	 * with no line of its own: that line carries the cause of the switch then. */
 	if (ch->cause != CAUSE_NONE && (ch->to == ST_STOPPING || ch->to == ST_BACKOFF ||
 	    ch->to == ST_EXITED || ch->to == ST_EMERGENCY_STARTING ||
-	    ch->to == ST_RECOVERING)) {
+	    ch->to == ST_RECOVERING || (!ch->probed && ch->since_spawn == 0 &&
+	    (ch->from == ST_EMERGENCY_STARTING || ch->from == ST_RECOVERING)))) {
 		if (ch->cause == CAUSE_EXIT)
 			snprintf(cause, sizeof cause, "exit:%d", ch->cause_arg);
 		else if (ch->cause == CAUSE_SIGNAL || ch->cause == CAUSE_SHUTDOWN)

@@ -850,3 +850,131 @@ Test(core, names)
 	cr_assert_str_eq(core_cause_name(CAUSE_STARTUP_TIMEOUT), "startup-timeout");
 	cr_assert_str_eq(core_cause_name(CAUSE_RELOAD_LOOP), "reload-loop");
 }
+
+static struct core_conf
+deps_conf(bool each)
+{
+	struct core_conf cc = conf(false);
+
+	cc.wait_deps = true;
+	cc.wait_each_start = each;
+	return cc;
+}
+
+Test(core, waiting_then_deps_ready_spawns)
+{
+	start(deps_conf(false));
+	cr_assert_eq(c.state, ST_WAITING);
+	cr_assert_eq(count(ACT_WAIT_DEPS), 1);
+	cr_assert_eq(count(ACT_SPAWN), 0, "no spawn before the targets answer");
+	cr_assert_eq(core_next_deadline(&c), -1, "wait_timeout is the waiter's, not the core's");
+	feed(CE_DEPS_READY, 0);
+	cr_assert_eq(count(ACT_SPAWN), 1);
+	cr_assert_eq(c.state, ST_RUNNING);
+}
+
+Test(core, deps_failed_exits_69)
+{
+	start(deps_conf(false));
+	feed(CE_DEPS_FAILED, 0);
+	cr_assert_eq(c.state, ST_EXITED);
+	cr_assert_eq(exit_code(), 69);
+	cr_assert_eq(count(ACT_SPAWN), 0);
+}
+
+Test(core, signal_while_waiting_exits_at_once)
+{
+	start(deps_conf(false));
+	feed(CE_SIGNAL, SIGTERM);
+	cr_assert_eq(c.state, ST_EXITED);
+	cr_assert_eq(exit_code(), 128 + SIGTERM);
+	cr_assert_eq(count(ACT_SPAWN), 0);
+}
+
+Test(core, deps_waited_for_once_unless_wait_each_start)
+{
+	start(deps_conf(false));
+	feed(CE_DEPS_READY, 0);
+	exited(3 << 8, false);
+	cr_assert_eq(c.state, ST_BACKOFF);
+	advance(c.delay);
+	cr_assert_eq(count(ACT_WAIT_DEPS), 1, "not again on a restart");
+	cr_assert_eq(count(ACT_SPAWN), 2);
+
+	start(deps_conf(true));
+	feed(CE_DEPS_READY, 0);
+	exited(3 << 8, false);
+	advance(c.delay);
+	cr_assert_eq(c.state, ST_WAITING, "wait_each_start: waiting again");
+	cr_assert_eq(count(ACT_WAIT_DEPS), 2);
+	cr_assert_eq(count(ACT_SPAWN), 1);
+	feed(CE_DEPS_READY, 0);
+	cr_assert_eq(count(ACT_SPAWN), 2);
+}
+
+Test(core, operator_during_backoff_spawns_now)
+{
+	struct core_conf cc = conf(false);
+
+	cc.emergency = true;
+	cc.backoff = 10000;
+	cc.backoff_max = 10000;
+	start(cc);
+	exited(3 << 8, false);
+	cr_assert_eq(c.state, ST_BACKOFF);
+	feed(CE_OP_RESTART, 0);
+	cr_assert_eq(count(ACT_SPAWN), 2, "restart during a backoff: spawn at once");
+	cr_assert_eq(c.state, ST_RUNNING);
+	cr_assert_eq(c.mode, MODE_NORMAL);
+
+	exited(3 << 8, false);
+	cr_assert_eq(c.state, ST_BACKOFF);
+	feed(CE_OP_EMERGENCY, 1);
+	cr_assert_eq(count(ACT_SPAWN), 3);
+	cr_assert_eq(seen[nseen - 2].type, ACT_SPAWN);
+	cr_assert_eq(seen[nseen - 2].mode, MODE_EMERGENCY);
+	cr_assert_eq(c.state, ST_EMERGENCY_RUNNING);
+	cr_assert(c.forced);
+}
+
+Test(core, shutdown_during_a_stop_finishes_it_then_exits)
+{
+	struct core_conf cc = conf(true);
+
+	start_running(cc);
+	/* A hang: failure_threshold failed probes. */
+	while (c.state != ST_STOPPING) {
+		advance(cc.health_interval);
+		probe(PROBE_TIMEOUT);
+	}
+	cr_assert_eq(c.cause, CAUSE_HANG);
+	clear_log();
+	feed(CE_SIGNAL, SIGTERM);
+	cr_assert_eq(c.state, ST_STOPPING);
+	cr_assert_eq(c.cause, CAUSE_SHUTDOWN, "the stop line says tend is shutting down");
+	cr_assert_eq(count(ACT_STATE), 1);
+	dies_of(SIGTERM);
+	cr_assert_eq(c.state, ST_EXITED, "no restart after the shutdown");
+	cr_assert_eq(exit_code(), 128 + SIGTERM);
+	cr_assert_eq(count(ACT_SPAWN), 0);
+}
+
+Test(core, main_exit_mid_stop_stops_the_rest_of_the_group)
+{
+	const struct core_action *k;
+
+	start(conf(false));
+	feed(CE_SIGNAL, SIGTERM);
+	k = find_kill(SIGTERM);
+	cr_assert_not_null(k);
+	cr_assert_not(k->group);
+	clear_log();
+	exited(0, true);	/* the main child is gone, a worker lives on */
+	k = find_kill(SIGTERM);
+	cr_assert_not_null(k, "the group is asked to stop too");
+	cr_assert(k->group);
+	cr_assert_eq(c.state, ST_STOPPING);
+	feed(CE_GROUP_GONE, 0);
+	cr_assert_eq(c.state, ST_EXITED);
+	cr_assert_eq(exit_code(), 0);
+}
