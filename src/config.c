@@ -146,7 +146,7 @@ const struct config_key config_keys[] = {
 	    .min = 3, .max = 1023 },
 
 	{ K("status", "listen", KT_STRING, status_listen, "",
-	    "host:port of the HTTP status endpoint (none: off)"),
+	    "host:port of the HTTP status endpoint, a port alone: 127.0.0.1 (none: off)"),
 	    .check = parse_hostport, .meta = "HOST:PORT" },
 	{ K("status", "control", KT_STRING, status_control, "",
 	    "unix socket for tend status/restart/emergency (none: off)"),

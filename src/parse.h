@@ -56,7 +56,8 @@ int parse_http_url(const char *, struct url *, const char **why);
 int parse_target(const char *, struct url *, const char **why);
 /* "tcp://host:port" or "unix:/path" ([listen] socket). */
 int parse_listen(const char *, struct url *, const char **why);
-/* "host:port" or "[v6]:port" ([status] listen; no scheme). */
+/* "host:port" or "[v6]:port" ([status] listen; no scheme); "port" or ":port" alone is
+ * 127.0.0.1's. */
 int parse_hostport(const char *, struct url *, const char **why);
 
 /*

@@ -211,10 +211,19 @@ parse_listen(const char *s, struct url *u, const char **why)
 int
 parse_hostport(const char *s, struct url *u, const char **why)
 {
+	char	 lo[32];
+	size_t	 digits;
+
 	memset(u, 0, sizeof *u);
 	if (s == NULL || strstr(s, "://") != NULL || strchr(s, '/') != NULL) {
 		*why = "expected host:port or [v6]:port, without scheme or path";
 		return -1;
+	}
+	/* A port alone ("9000" or ":9000") is loopback's: never exposed by accident. */
+	digits = strspn(s + (s[0] == ':'), "0123456789");
+	if (digits > 0 && digits <= 5 && s[(s[0] == ':') + digits] == '\0') {
+		snprintf(lo, sizeof lo, "127.0.0.1:%s", s + (s[0] == ':'));
+		s = lo;
 	}
 	if (parse_authority(s, strlen(s), -1, u, why) == -1)
 		return -1;

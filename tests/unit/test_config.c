@@ -448,7 +448,8 @@ Test(config, file_errors)
 	bad_file("[listen]\nsocket = 0.0.0.0:80\n", "2: [listen] socket: bad address");
 	bad_file("[listen]\nfd = 2\n", "2: [listen] fd: bad number '2' (3 to 1023)");
 	bad_file("[listen]\nfd = 1024\n", "2: [listen] fd: bad number");
-	bad_file("[status]\nlisten = 9000\n", "2: [status] listen: bad address");
+	bad_file("[status]\nlisten = 90000\n", "2: [status] listen: bad address");
+	bad_file("[status]\nlisten = localhost\n", "2: [status] listen: bad address");
 	bad_file("[log]\nformat = xml\n",
 	    "2: [log] format: bad value 'xml' (one of: text logfmt json)");
 	bad_file("[log]\nlevel = trace\n", "2: [log] level: bad value");

@@ -382,7 +382,15 @@ Test(url, hostport)
 	u = url_ok(parse_hostport, "[::1]:9000");
 	cr_assert_str_eq(u.host, "::1");
 	url_bad(parse_hostport, "127.0.0.1");
-	url_bad(parse_hostport, ":9000");
+	u = url_ok(parse_hostport, ":9000");
+	cr_assert_str_eq(u.host, "127.0.0.1", "a port alone is loopback's");
+	cr_assert_eq(u.port, 9000);
+	u = url_ok(parse_hostport, "9001");
+	cr_assert_str_eq(u.host, "127.0.0.1");
+	cr_assert_eq(u.port, 9001);
+	url_bad(parse_hostport, "99999");
+	url_bad(parse_hostport, ":");
+	url_bad(parse_hostport, "9000x");
 	url_bad(parse_hostport, "http://h:9000");
 	url_bad(parse_hostport, "h:9000/x");
 	url_bad(parse_hostport, "::1:9000");
