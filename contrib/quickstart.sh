@@ -7,6 +7,8 @@
 #
 #   contrib/quickstart.sh                                # the app on 127.0.0.1:8000
 #   DEMO_PORT=8001 DEMO_STATUS_PORT=9001 contrib/quickstart.sh
+#   QUICKSTART_EXIT=1 contrib/quickstart.sh   # stop after `tend status` (0: it worked)
+#                                             # (contrib/test.sh runs it so)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -145,6 +147,16 @@ if [[ -z $stopping ]] && kill -0 "$tend_pid" 2>/dev/null; then
 		say "no emergency-running after ${WAIT_S}s (last answer: ${answer:-none}): $TEND status"
 	fi
 	"$TEND" status || true
+	if [[ -n ${QUICKSTART_EXIT:-} ]]; then
+		kill -TERM "$tend_pid" 2>/dev/null || true
+		while kill -0 "$tend_pid" 2>/dev/null; do
+			wait "$tend_pid" || true
+		done
+		tend_pid=
+		[[ $answer == "healthy: emergency-running" ]] && say "quickstart: ok" && exit 0
+		say "quickstart: tend did not reach emergency-running"
+		exit 1
+	fi
 	cat <<EOF
 
 === Try it, in another terminal (in $PWD) ===

@@ -96,7 +96,8 @@ build_and_check() {
 	find "$dir" \( -name '*.trs' -o -name '*.log' \) ! -name config.log -type f -delete
 	say "make check in $dir"
 	local rc=0 before=$failed
-	make -C "$dir" -j"$JOBS" check || rc=$?
+	# CHECK_TESTS: run only these (the default: every test).
+	make -C "$dir" -j"$JOBS" check ${CHECK_TESTS:+TESTS="$CHECK_TESTS"} || rc=$?
 	if [[ -f $dir/test-suite.log ]]; then
 		add_counts "$dir/test-suite.log"
 	fi
@@ -144,6 +145,20 @@ case $rc in
 77)	skipped=$((skipped + 1)) ;;
 *)	stage_failed "fuzzing"; ok=0 ;;
 esac
+
+# The README's first command, as a user runs it (on build/, stopping after `tend status`).
+say "quickstart: QUICKSTART_EXIT=1 contrib/quickstart.sh"
+if [[ -x build/src/tend ]] && QUICKSTART_EXIT=1 DEMO_PORT=$((20000 + RANDOM % 5000)) \
+    DEMO_STATUS_PORT=$((25000 + RANDOM % 5000)) contrib/quickstart.sh </dev/null; then
+	passed=$((passed + 1))
+else
+	stage_failed "quickstart"
+fi
+
+# Without libsystemd (--with-libsystemd=no must build, warning-free, and behave): the
+# unit tests and the status/notify scripts, the parts that differ.
+CHECK_TESTS="$(cd build && make -s print-unit-tests) tests/e2e/status_notify.sh tests/e2e/status_control.sh tests/e2e/status_http.sh" \
+    build_and_check build-nosd --enable-werror --with-libsystemd=no || ok=0
 
 # The soak and storm scripts (about a minute; make soak runs them with fuzzing and the
 # fault tests, which ran above).
