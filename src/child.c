@@ -73,6 +73,9 @@ child_exec(const struct child_spec *s, int fd)
 			signal(sig, SIG_IGN);
 	if (sigprocmask(SIG_SETMASK, s->sigmask, NULL) != 0)
 		child_fail(fd, CHILD_SIGMASK, errno);
+	/* execvpe searches the PATH of environ: make that the child's own, so a PATH set
+	 * in [program] environment finds the command, as it would in a shell. */
+	environ = (char **)s->envp;	/* ours, in the child's copy of memory */
 	execvpe(s->argv[0], s->argv, s->envp);
 	child_fail(fd, CHILD_EXEC, errno);
 }
