@@ -7,9 +7,9 @@
 
 PY=/usr/bin/python3
 
-# server.py tcp PORT DELAY FILE: after DELAY s, listen on 127.0.0.1:PORT (never accept),
-# then create FILE. server.py http PORT FILE: serve HTTP at once, 503 until FILE exists,
-# then 204.
+# server.py tcp PORT DELAY FILE: after DELAY s, bind 127.0.0.1:PORT, create FILE, then
+# listen (never accept): FILE exists before any connection can succeed. server.py http
+# PORT FILE: serve HTTP at once, 503 until FILE exists, then 204.
 cat >"$T/server.py" <<'EOF'
 import http.server, os, socket, sys, time
 
@@ -19,8 +19,8 @@ if kind == "tcp":
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
-    s.listen(64)
     open(sys.argv[4], "w").close()
+    s.listen(64)
     time.sleep(120)
 else:
     ready = sys.argv[3]
@@ -65,12 +65,13 @@ for mode in $MODES; do
 	check "$mode: the log says when it is over" grep -q 'every target answered' "$T/err"
 done
 
-# An http target answering 503 for 2 s, then 204: 503 is no answer.
+# An http target answering 503 until tend has logged a 503 (and 1 s more), then 204: 503
+# is no answer.
 free_port
 rm -f "$T/ready"
 "$PY" "$T/server.py" http "$PORT" "$T/ready" &
 SERVERS=$!
-(sleep 2; touch "$T/ready") &
+(poll 30 grep -q ": status 503; next try" "$T/err"; sleep 1; touch "$T/ready") &
 run_tend plain --log-level debug --restart-policy never \
     --startup-wait-for "http://127.0.0.1:$PORT/ready" -- \
     sh -c "test -e '$T/ready' && echo started-after-ready"
@@ -86,7 +87,9 @@ never_tcp=$PORT
 free_port
 "$PY" "$T/server.py" http "$PORT" "$T/never-ready" &
 SERVERS=$!
-sleep 0.5
+# The http target must answer (503) from tend's first try on, not be refused.
+poll 10 eval 'http_get /health | grep -q "^HTTP/1.0 503"' ||
+    diag "never: the http target is not answering yet"
 run_tend plain --startup-wait-for "tcp://127.0.0.1:$never_tcp" \
     --startup-wait-for "http://127.0.0.1:$PORT/health" --startup-wait-timeout 6s -- \
     touch "$T/ran"
@@ -113,7 +116,7 @@ for mode in $MODES; do
 	kill -TERM "$TEND_PID"
 	wait_tend
 	check_rc "$mode: TERM during the wait" 143
-	check "$mode: tend stopped at once ($ELAPSED ms)" test "$ELAPSED" -lt 3000
+	check "$mode: tend stopped at once ($ELAPSED ms)" test "$ELAPSED" -lt 5000
 	check "$mode: the child never ran" test ! -e "$T/ran"
 done
 

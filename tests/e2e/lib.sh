@@ -38,6 +38,7 @@ e2e_cleanup() {
 			[ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
 		done
 	done
+	free_ports_release
 	rm -rf "$T"
 }
 trap e2e_cleanup EXIT
@@ -339,17 +340,46 @@ read_pid() {
 
 # --- ports, time-stamped stderr, sanitizer reports (added for the watchdog tests) -------
 
-# Set PORT to a random TCP port in 20000-39999 that no local socket uses (tcp or tcp6).
+# Set PORT to a random free TCP port (no local socket uses it, tcp or tcp6), reserved for
+# this script until it exits. The ports are taken below the kernel's ephemeral range
+# (ip_local_port_range, usually 32768-60999), so no outgoing connection (a probe, curl, a
+# connect to a port nothing listens on yet) can have it as its local port meanwhile; and
+# a symlink ${TMPDIR:-/tmp}/tend-e2e-ports/PORT -> our PID reserves it against the other
+# e2e scripts that make check -j runs at the same time (and against a second free_port
+# here). Links of dead scripts are removed as they are found.
+E2E_PORTS=${TMPDIR:-/tmp}/tend-e2e-ports
+E2E_MYPORTS=
 free_port() {
-	local i hex
-	for ((i = 0; i < 200; i++)); do
-		PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 20000))
+	local i hex lo=20000 hi=32767 eph owner
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+	[ "$eph" -gt $((lo + 2000)) ] 2>/dev/null && hi=$((eph - 1))
+	mkdir -p "$E2E_PORTS" 2>/dev/null && chmod 1777 "$E2E_PORTS" 2>/dev/null
+	for ((i = 0; i < 400; i++)); do
+		PORT=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
 		printf -v hex ':%04X ' "$PORT"
-		if ! grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-			return 0
+		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+		[[ " $E2E_MYPORTS " == *" $PORT "* ]] && continue
+		if [ -w "$E2E_PORTS" ]; then
+			if ! ln -s "$$" "$E2E_PORTS/$PORT" 2>/dev/null; then
+				# Taken: by a live script, or left by a dead one (freed for later).
+				owner=$(readlink "$E2E_PORTS/$PORT" 2>/dev/null)
+				[ -n "$owner" ] && ! [ -d "/proc/$owner" ] && rm -f "$E2E_PORTS/$PORT"
+				continue
+			fi
 		fi
+		E2E_MYPORTS="$E2E_MYPORTS $PORT"
+		return 0
 	done
 	return 1
+}
+
+# Give back the ports free_port reserved (from the EXIT trap).
+free_ports_release() {
+	local p
+	for p in $E2E_MYPORTS; do
+		[ "$(readlink "$E2E_PORTS/$p" 2>/dev/null)" = "$$" ] && rm -f "$E2E_PORTS/$p"
+	done
+	E2E_MYPORTS=
 }
 
 # Copy stdin to fd 3 unchanged and to stdout with each line prefixed by the wall clock

@@ -155,12 +155,10 @@ if command -v systemd-socket-activate >/dev/null; then
 	    "$TEND" --restart-policy never --listen-socket "tcp://127.0.0.1:$PORT" -- \
 	    "$PY" "$T/inspect.py" '{fd}' </dev/null >"$T/out" 2>"$T/err" &
 	sa=$!
-	# The activator waits for a connection before it starts tend.
-	for ((i = 0; i < 50; i++)); do
-		"$PY" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)' "$sa_port" 2>/dev/null && break
-		sleep 0.1
-	done
+	# The activator waits for a connection before it starts tend (poll: it may be slow
+	# to listen on a busy machine).
+	poll 20 "$PY" -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)' "$sa_port" 2>/dev/null
 	wait "$sa"
 	RC=$?
 	check_rc "socket-activated tend runs the child" 0

@@ -45,13 +45,14 @@ count_sigrecs() {
 	echo "$n"
 }
 
-# adopt EXPECT ARGS...: orphans that live 5 s are tend's children, unless --no-subreaper.
+# adopt EXPECT ARGS...: orphans that live 8 s are tend's children, unless --no-subreaper
+# (8 s: they must still be there when counted, however slowly this machine runs).
 adopt() {
 	local expect=$1
 	shift
 	rm -f "$T/pid"
 	if ! start_tend plain --restart-policy never "$@" -- \
-	    "$SIGREC" orphans -n 20 -l 5000 -p "$T/pid" -t 60 || ! wait_file "$T/pid"; then
+	    "$SIGREC" orphans -n 20 -l 8000 -p "$T/pid" -t 60 || ! wait_file "$T/pid"; then
 		not_ok "plain ${*:-(subreaper)}: tend or its child did not start"
 		show_tend
 		abort_tend
@@ -61,7 +62,7 @@ adopt() {
 	if [ "$expect" = adopted ]; then
 		check "plain: subreaper: the live orphans are tend's children ($NCHILD)" \
 		    test "$NCHILD" -ge 11
-		poll 20 eval 'count_children "$TEND_PID"; [ "$NCHILD" = 1 ] && [ "$NZOMBIE" = 0 ]'
+		poll 30 eval 'count_children "$TEND_PID"; [ "$NCHILD" = 1 ] && [ "$NZOMBIE" = 0 ]'
 		check "plain: subreaper: once they exit, all are reaped ($NCHILD children, $NZOMBIE zombies)" \
 		    test "$NCHILD" = 1 -a "$NZOMBIE" = 0
 	else

@@ -77,6 +77,8 @@ if UVICORN_RELOAD=true start_tend_ts plain --reload strip --environment STRIP_RU
 		kill -TERM "$TEND_PID"
 		wait_tend_ts
 		check "strip: TERM ends tend (exit $RC: 0 or 143)" eval '[ "$RC" = 0 ] || [ "$RC" = 143 ]'
+		# (a process killed at the very end may need a moment to be gone)
+		poll 5 eval '[ -z "$(env_pids STRIP_RUN=1)" ]'
 		left=$(env_pids STRIP_RUN=1)
 		check "strip: nothing of the run is left (${left:-none})" test -z "$left"
 	else
@@ -95,6 +97,7 @@ fi
 reload_app_cmd || exit 99
 run_tend plain --dev --reload-loop-count 1 --reload-loop-action stop --stop-timeout 5s \
     --environment DEV_RUN=1 -- "${RAPP[@]}"
+poll 5 eval '[ -z "$(env_pids DEV_RUN=1)" ]'
 left=$(env_pids DEV_RUN=1)
 check_rc "dev: --reload accepted; the reloader's start line is a loop with count 1: stop" 69
 check "dev: tend's info line says reload stays on and is watched" \

@@ -152,16 +152,18 @@ check_rc "a regular file at the control path" 78
 check "... is left alone and named" eval 'test -f "$T/file" && grep -q "not a socket" "$T/err"'
 
 # A server that accepts and never answers: the client gives up after its 5 s.
-$PY - "$T/silent.sock" <<'PYEOF' &
+# ($T/silent.up once it listens: the socket file exists from bind on, before that.)
+$PY - "$T/silent.sock" "$T/silent.up" <<'PYEOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(4)
+open(sys.argv[2], "w").close()
 c, _ = s.accept()
 time.sleep(20)
 PYEOF
 SILENT=$!
-poll 5 test -S "$T/silent.sock"
+poll 10 test -e "$T/silent.up"
 now_ms
 t0=$NOW
 tc status --status-control "$T/silent.sock"

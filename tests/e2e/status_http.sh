@@ -12,7 +12,7 @@ status_ports || { not_ok "no free ports"; finish; }
 app_cmd hang
 if ! HANG_AFTER=0 start_tend plain --status-listen "127.0.0.1:$SPORT" \
     --health-url "http://127.0.0.1:$PORT/health" --health-interval 300ms \
-    --health-timeout 1s --health-failure-threshold 2 --startup-timeout 30s \
+    --health-timeout 3s --health-failure-threshold 2 --startup-timeout 30s \
     --stop-timeout 1s -- "${APP[@]}"; then
 	not_ok "tend did not start"
 	finish

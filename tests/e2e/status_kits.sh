@@ -41,7 +41,7 @@ if /usr/bin/python3 -c 'import fastapi, uvicorn' >/dev/null 2>&1; then
 	mapfile -t RENV < <(printf '%s\n' "${DENV[@]}" | sed \
 	    -e "s#127.0.0.1:8000#127.0.0.1:$PORT#" -e "s#0.0.0.0:9000#127.0.0.1:$SPORT#" \
 	    -e "s#^TEND_STATUS_CONTROL=.*#TEND_STATUS_CONTROL=$CTL#" \
-	    -e 's#^TEND_STARTUP_TIMEOUT=.*#TEND_STARTUP_TIMEOUT=2s#' \
+	    -e 's#^TEND_STARTUP_TIMEOUT=.*#TEND_STARTUP_TIMEOUT=4s#' \
 	    -e 's#^TEND_PROGRAM_STOP_TIMEOUT=.*#TEND_PROGRAM_STOP_TIMEOUT=1s#')
 	export "${RENV[@]}"
 	if start_tend plain -- /usr/bin/python3 -m uvicorn app:app --app-dir "$C/demo" \

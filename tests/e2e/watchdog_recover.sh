@@ -34,18 +34,23 @@ fail_out() {
 
 RECOVER_RE='^tend: (warn: )?stopping .*cause=recover'
 
+# gap_ms RUNNING_LINE STOP_LINE: ms from emergency-running to the stop, by tend's own
+# since_spawn of the same child (not the arrival stamps, which a busy machine skews).
+gap_ms() {
+	echo $(($(secs_ms "$(field since_spawn "$2")") - $(secs_ms "$(field since_spawn "$1")")))
+}
+
 # 1. Broken: crash loop (2 startup timeouts of 3 s), then emergency mode.
 wait_ts 40 1 '^tend: emergency-running ' || fail_out "no emergency-running within 30 s"
-t_e1=$TS_MS
+erun1=$TS_LINE
 ok "broken start: emergency-running ($TS_LINE)"
 check "broken start: 2 normal attempts failed with startup-timeout first" \
     eval '[ "$(ts_count "^tend: (warn: )?stopping .*cause=startup-timeout")" = 2 ]'
 
 # 2. Still broken: after recover_after, a trial in normal mode that fails.
 wait_ts 20 1 "$RECOVER_RE" || fail_out "no stop with cause=recover within 20 s"
-t_r1=$TS_MS
 r1=$TS_LINE
-gap1=$((t_r1 - t_e1))
+gap1=$(gap_ms "$erun1" "$r1")
 check "still broken: emergency child stopped with cause=recover from emergency-running after $gap1 ms (recover_after ${RECOVER} ms)" \
     eval '[ "$(field from "$r1")" = emergency-running ] &&
         [ "$gap1" -ge $((RECOVER - 300)) ] && [ "$gap1" -lt $((RECOVER + 5000)) ]'
@@ -58,7 +63,7 @@ wait_ts 20 1 '^tend: (warn: )?stopping .*from=recovering' ||
 check "still broken: the trial failed with startup-timeout ($TS_LINE)" \
     test "$(field cause "$TS_LINE")" = startup-timeout
 wait_ts 20 2 '^tend: emergency-running ' || fail_out "no return to emergency-running"
-t_e2=$TS_MS
+erun2=$TS_LINE
 ok "still broken: back to emergency-running ($TS_LINE)"
 check "still broken: the failed trial led straight to emergency-starting (one backoff in all, after the first failure)" \
     eval '[ "$(ts_count "^tend: emergency-starting ")" = 2 ] && [ "$(ts_count "^tend: backoff ")" = 1 ]'
@@ -66,7 +71,7 @@ check "still broken: the failed trial led straight to emergency-starting (one ba
 # 3. Fixed: the next trial (after the doubled wait) passes.
 : >"$T/fixed"
 wait_ts 30 2 "$RECOVER_RE" || fail_out "no second stop with cause=recover within 30 s"
-gap2=$((TS_MS - t_e2))
+gap2=$(gap_ms "$erun2" "$TS_LINE")
 diag "recover_after waits: first $gap1 ms, second $gap2 ms (3s, then doubled)"
 check "fixed: the second trial came after the doubled wait ($gap2 ms, >= $((2 * RECOVER - 1000)))" \
     test "$gap2" -ge $((2 * RECOVER - 1000)) -a "$gap2" -lt $((2 * RECOVER + 8000))

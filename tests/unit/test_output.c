@@ -849,6 +849,18 @@ lingering_writer(void *arg)
 	sleep(30);
 }
 
+/* Stop the loop once the lingering writer's 15 bytes were read (however slow the machine). */
+static void
+on_read_15(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct output_stats st;
+
+	(void)revents;
+	output_stats(w->data, &st);
+	if (st.bytes[0] >= 15)
+		ev_break(loop, EVBREAK_ALL);
+}
+
 Test(output, close_pipes_with_a_lingering_writer, .timeout = 20)
 {
 	struct t	t;
@@ -857,10 +869,12 @@ Test(output, close_pipes_with_a_lingering_writer, .timeout = 20)
 
 	t_init(&t, false, -1, -1);
 	pid = t_spawn(&t, lingering_writer, NULL);
-	/* Run half a second: the writer never closes its end. */
-	ev_timer_init(&stop, on_stop, 0.5, 0.);
+	/* Run until its bytes are in (polled every 50 ms): the writer never closes its end. */
+	ev_timer_init(&stop, on_read_15, 0.05, 0.05);
+	stop.data = t.o;
 	ev_timer_start(t.loop, &stop);
 	t_run(&t);
+	ev_timer_stop(t.loop, &stop);
 	cr_assert(output_busy(t.o));
 	output_close_pipes(t.o);
 	kill(pid, SIGKILL);
