@@ -9,12 +9,6 @@
 . "$(dirname "$0")/status_lib.sh"
 need_uvicorn
 
-if NOTIFY_SOCKET=$T/probe.sock timeout 10 "$TEND" -- true 2>&1 |
-    grep -q "built without libsystemd"; then
-	skip "tend was built without libsystemd"
-	finish
-fi
-
 NSOCK=$T/notify.sock
 LOG=$T/notify.log
 RECV=
@@ -86,6 +80,21 @@ last_before() {
 show_log() {
 	sed 's/^/#   /' "$LOG" | head -80
 }
+
+# --- built without libsystemd: nothing is sent, and tend says so once ---------------------
+if NOTIFY_SOCKET=$T/probe.sock timeout 10 "$TEND" -- true 2>&1 |
+    grep -q "built without libsystemd"; then
+	start_receiver
+	NOTIFY_SOCKET=$NSOCK WATCHDOG_USEC=200000 run_tend plain --restart-policy never -- \
+	    sh -c 'sleep 1; exit 4'
+	check_rc "without libsystemd: the child runs as usual" 4
+	check "without libsystemd: the warning is said once" \
+	    test "$(grep -c "NOTIFY_SOCKET is set but tend was built without libsystemd" "$T/err")" = 1
+	stop_receiver
+	check "without libsystemd: no datagram reaches NOTIFY_SOCKET ($(wc -l <"$LOG") lines)" \
+	    test ! -s "$LOG"
+	finish
+fi
 
 # --- start and stop, with a slow starting app --------------------------------------------
 free_port || { not_ok "no free port"; finish; }
