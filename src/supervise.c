@@ -1,7 +1,8 @@
 /*
  * The adapter around the core: one libev loop; signals, reaped children, probe results
  * and one deadline timer become core events; the core's actions become syscalls here.
- * Events caused by actions (a spawn's pid) are queued, not fed back recursively.
+ * Events caused by actions (a spawn's pid) are queued, not fed back recursively. The
+ * child's own life (spawn, kill, reap, its leftovers) is in supervise_child.c.
  */
 #include "autoconf.h"
 
@@ -17,7 +18,6 @@
 #include <ev.h>
 
 #include "changelog.h"
-#include "child.h"
 #include "clock.h"
 #include "config.h"
 #include "core.h"
@@ -30,47 +30,14 @@
 #include "reload.h"
 #include "signals.h"
 #include "status.h"
-#include "strays.h"
 #include "supervise.h"
+#include "supervisor.h"
 #include "xmalloc.h"
 
 extern char **environ;
 
-#define QUEUE_MAX 8
-
-struct supervisor {
-	const struct config	*cfg;
-	struct ev_loop		*loop;
-	struct core		 core;
-	ev_timer		 deadline;	/* the core's next deadline */
-	ev_timer		 group_poll;	/* group members that are not our children */
-	struct probe		*probe;
-	struct status		*status;	/* endpoint, control socket, sd_notify */
-	struct output		*out;		/* the children's stdout and stderr */
-	struct reload_watch	*watch;		/* reload-loop detector on their lines */
-	ev_timer		 drain;		/* bound on the output drain at exit */
-	struct launch		 launch;	/* argv and environment per mode */
-	struct listener		 listen;	/* [listen] socket, held across restarts */
-	struct deps		*deps;		/* wait_for, made on the first wait */
-	bool			 foreground;
-	pid_t			 pid;		/* main child */
-	pid_t			 pgid;		/* its process group, kept after it exits */
-	int			 errfd;
-	const char		*argv0;		/* of the main child, for messages */
-	uint32_t		 probe_seq;	/* of the probe under way */
-	bool			 reaped_main;
-	int			 main_status;
-	unsigned long		 orphans;	/* reaped processes other than the main child */
-	int			 exit_code;
-	bool			 done;
-	struct core_event	 queue[QUEUE_MAX];
-	int			 nqueue;
-};
-
-static void feed(struct supervisor *, struct core_event *);
-
-static struct core_event
-event(enum core_event_type type)
+struct core_event
+supervise_event(enum core_event_type type)
 {
 	struct core_event ev;
 
@@ -80,79 +47,22 @@ event(enum core_event_type type)
 	return ev;
 }
 
-static void
-do_spawn(struct supervisor *s, enum core_mode mode)
-{
-	const struct config	*cfg = s->cfg;
-	struct child_spec	 spec;
-	struct core_event	 ev;
-	pid_t			 pid;
-
-	int			 fds[2] = { -1, -1 };
-
-	memset(&spec, 0, sizeof spec);
-	spec.argv = s->launch.argv[mode];
-	spec.envp = s->launch.envp[mode];
-	spec.directory = cfg->directory;
-	spec.set_user = cfg->has_user;
-	spec.uid = cfg->uid;
-	spec.gid = cfg->gid;
-	spec.groups = cfg->groups;
-	spec.ngroups = cfg->ngroups;
-	spec.sigmask = signals_orig_mask();
-	spec.ignored = signals_ignored();
-	spec.foreground = s->foreground;
-	spec.listen = s->listen.n > 0 ? &s->listen : NULL;
-	spec.listen_pid = s->launch.pid_slot[mode];
-	/* Without pipes (EMFILE) the child still runs, writing to tend's own stdout. */
-	if (output_pipes(s->out, fds) != 0)
-		log_warn("cannot make output pipes; the child writes to tend's stdout directly");
-	spec.out_fd = fds[0];
-	spec.err_fd = fds[1];
-	s->argv0 = spec.argv[0];
-	pid = child_spawn(&spec, &s->errfd);
-	if (pid < 0 && (errno == EMFILE || errno == ENFILE) && fds[0] >= 0) {
-		/* Out of fds: the pipes may be what tipped it; run without them. */
-		log_warn("cannot start '%s' with output pipes; trying without", spec.argv[0]);
-		output_abort(s->out);
-		fds[0] = fds[1] = spec.out_fd = spec.err_fd = -1;
-		pid = child_spawn(&spec, &s->errfd);
-	}
-	if (pid < 0) {
-		log_warn("cannot start '%s'", spec.argv[0]);
-		if (fds[0] >= 0)
-			output_abort(s->out);
-		ev = event(CE_SPAWN_FAILED);
-	} else {
-		if (fds[0] >= 0)
-			output_attach(s->out, pid, spec.argv[0]);
-		if (s->watch != NULL)
-			reload_watch_reset(s->watch);
-		s->pid = s->pgid = pid;
-		s->reaped_main = false;
-		ev = event(CE_SPAWNED);
-		ev.pid = pid;
-	}
-	if (s->nqueue < QUEUE_MAX)
-		s->queue[s->nqueue++] = ev;
-}
-
 /* An operator's request from the control socket (restart, emergency on|off). */
 static void
 on_operator(void *arg, enum core_event_type type, bool on)
 {
 	struct supervisor	*s = arg;
-	struct core_event	 ev = event(type);
+	struct core_event	 ev = supervise_event(type);
 
 	ev.on = on;
-	feed(s, &ev);
+	supervise_feed(s, &ev);
 }
 
 static void
 on_probe_done(void *arg, enum probe_result result, int http_status, int64_t latency)
 {
 	struct supervisor	*s = arg;
-	struct core_event	 ev = event(CE_PROBE);
+	struct core_event	 ev = supervise_event(CE_PROBE);
 
 	ev.seq = s->probe_seq;
 	ev.result = result;
@@ -161,7 +71,7 @@ on_probe_done(void *arg, enum probe_result result, int http_status, int64_t late
 	log_debug("probe %s status=%d latency=%lldms", probe_result_name(result), http_status,
 	    (long long)latency);
 	status_probe(s->status, result, http_status, latency);
-	feed(s, &ev);
+	supervise_feed(s, &ev);
 }
 
 /* The wait_for waiter is done: every target answered, or wait_timeout passed. */
@@ -169,9 +79,9 @@ static void
 on_deps(void *arg, bool ready)
 {
 	struct supervisor	*s = arg;
-	struct core_event	 ev = event(ready ? CE_DEPS_READY : CE_DEPS_FAILED);
+	struct core_event	 ev = supervise_event(ready ? CE_DEPS_READY : CE_DEPS_FAILED);
 
-	feed(s, &ev);
+	supervise_feed(s, &ev);
 }
 
 static void
@@ -198,14 +108,10 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 
 		switch (a->type) {
 		case ACT_SPAWN:
-			do_spawn(s, a->mode);
+			supervise_spawn(s, a->mode);
 			break;
 		case ACT_KILL:
-			log_debug("signal %s to %s %ld", signal_name(a->signo),
-			    a->group ? "group" : "pid", (long)s->pgid);
-			child_kill(s->core.pid, s->pgid, a->group, a->signo);
-			if (a->stop)
-				strays_signal(s->core.pid, s->pgid, a->signo);
+			supervise_kill(s, a);
 			break;
 		case ACT_PROBE:
 			do_probe(s, a->mode, a->seq);
@@ -253,8 +159,16 @@ rearm(struct supervisor *s)
 		ev_timer_stop(s->loop, &s->group_poll);
 }
 
-static void
-feed(struct supervisor *s, struct core_event *first)
+void
+supervise_queue(struct supervisor *s, const struct core_event *ev)
+{
+	/* An action causes at most one event; the bound is a bug check. */
+	if (s->nqueue < SUPERVISE_QUEUE_MAX)
+		s->queue[s->nqueue++] = *ev;
+}
+
+void
+supervise_feed(struct supervisor *s, struct core_event *first)
 {
 	struct core_actions	acts;
 	struct core_event	ev = *first;
@@ -275,81 +189,9 @@ static void
 on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct supervisor	*s = w->data;
-	struct core_event	 ev = event(CE_TICK);
+	struct core_event	 ev = supervise_event(CE_TICK);
 
-	feed(s, &ev);
-}
-
-/* After the main child: anything of it left to stop? Its group, or a stray that left
- * the group and was orphaned to us (a zombie counts until SIGCHLD reaps it). */
-static bool
-leftovers_alive(struct supervisor *s)
-{
-	return child_group_alive(s->pgid) || strays_left();
-}
-
-static void
-check_group(struct supervisor *s)
-{
-	struct core_event ev;
-
-	if (s->core.state == ST_STOPPING && s->core.pid == 0 && s->core.group_alive &&
-	    !leftovers_alive(s)) {
-		ev = event(CE_GROUP_GONE);
-		feed(s, &ev);
-	}
-}
-
-static void
-on_group_poll(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	check_group(w->data);
-}
-
-static void
-on_reaped(void *arg, pid_t pid, int status)
-{
-	struct supervisor *s = arg;
-
-	if (pid == s->pid) {
-		s->reaped_main = true;
-		s->main_status = status;
-	} else
-		s->orphans++;
-}
-
-/* SIGCHLD: reap everything first, then report the main child with its group's state. */
-static void
-reap(struct supervisor *s)
-{
-	struct core_event	ev;
-	enum child_stage	stage;
-	int			err;
-
-	child_reap(on_reaped, s);
-	if (s->reaped_main) {
-		s->reaped_main = false;
-		/* The terminal back to tend's group until the next child: a Ctrl-C during
-		 * the backoff must reach someone (SIGTTOU is blocked, so this is allowed). */
-		if (s->foreground && tcsetpgrp(STDIN_FILENO, getpgrp()) != 0)
-			log_debug("tcsetpgrp: %s", strerror(errno));
-		ev = event(CE_EXITED);
-		ev.pid = s->pid;
-		ev.status = s->main_status;
-		err = child_exec_error(s->errfd, &stage);
-		s->errfd = -1;
-		ev.group_alive = leftovers_alive(s);
-		if (err != 0 && child_error_permanent(stage, err)) {
-			log_errorx("cannot run '%s': %s", s->argv0, strerror(err));
-			ev.err = err;	/* tend exits 126/127 */
-		} else if (err != 0)
-			/* A failure like any other exit (126): the restart policy decides. */
-			log_errorx("cannot start '%s': %s: %s", s->argv0,
-			    child_stage_name(stage), strerror(err));
-		s->pid = 0;
-		feed(s, &ev);
-	}
-	check_group(s);
+	supervise_feed(s, &ev);
 }
 
 static void
@@ -359,16 +201,16 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 	struct core_event	 ev;
 
 	if (si->ssi_signo == SIGCHLD) {
-		reap(s);
+		supervise_reap(s);
 		return;
 	}
 	/* tend's own SIGPIPE (a write to a closed pipe) is not the child's business. */
 	if (si->ssi_pid == (uint32_t)getpid() && si->ssi_code == SI_USER)
 		return;
 	log_debug("signal %s from pid %u", signal_name((int)si->ssi_signo), si->ssi_pid);
-	ev = event(CE_SIGNAL);
+	ev = supervise_event(CE_SIGNAL);
 	ev.signo = (int)si->ssi_signo;
-	feed(s, &ev);
+	supervise_feed(s, &ev);
 }
 
 /* Every line of the children's output: watch for a reload loop. */
@@ -376,14 +218,14 @@ static void
 on_line(void *arg, pid_t pid, int stream, const char *line, size_t len, bool partial)
 {
 	struct supervisor	*s = arg;
-	struct core_event	 ev = event(CE_RELOAD_LOOP);
+	struct core_event	 ev = supervise_event(CE_RELOAD_LOOP);
 
 	if (s->watch == NULL || !reload_watch_line(s->watch, line, len, ev.now))
 		return;
 	log_warnx("reload loop: %d reloads within %lldms (pattern in [reload_loop])",
 	    s->cfg->loop_count, (long long)s->cfg->loop_window);
 	launch_reload_off(&s->launch);
-	feed(s, &ev);
+	supervise_feed(s, &ev);
 }
 
 static void
@@ -501,7 +343,7 @@ supervise_run(const struct config *cfg)
 	s.probe = probe_new(s.loop);
 	ev_init(&s.deadline, on_deadline);
 	s.deadline.data = &s;
-	ev_init(&s.group_poll, on_group_poll);
+	ev_init(&s.group_poll, supervise_group_poll_cb);
 	s.group_poll.repeat = 0.1;
 	s.group_poll.data = &s;
 
@@ -513,7 +355,7 @@ supervise_run(const struct config *cfg)
 		struct core_event ev = s.queue[0];
 
 		memmove(s.queue, s.queue + 1, (size_t)--s.nqueue * sizeof s.queue[0]);
-		feed(&s, &ev);
+		supervise_feed(&s, &ev);
 	} else
 		rearm(&s);
 	if (!s.done)
