@@ -19,7 +19,6 @@
 #include "config.h"
 #include "core.h"
 #include "options.h"
-#include "reload.h"
 #include "xmalloc.h"
 
 _Static_assert(sizeof(enum reload_mode) == sizeof(int) &&
@@ -372,52 +371,6 @@ config_finish(struct config_loader *ld, const struct options *o)
 		key_error(ld, config_key_find("program", "user"), "%s", err);
 }
 
-/* The last UVICORN_RELOAD entry of l, or v: later entries win, as in the child's env. */
-static char *
-reload_var(const struct strlist *l, char *v)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		if (strncmp(l->v[i], "UVICORN_RELOAD=", 15) == 0)
-			v = l->v[i];
-	return v;
-}
-
-/*
- * --check-config: the reload guard tend runs at start (launch.c), so a command it would
- * refuse with 78 fails the check too, instead of passing it.
- */
-static void
-check_reload(struct config_loader *ld, char **envp)
-{
-	struct config	*cfg = ld->cfg;
-	char		*env[2] = { NULL, NULL }, **cmd, **out, msg[1024];
-	size_t		 i;
-	int		 m;
-
-	for (i = 0; envp != NULL && envp[i] != NULL; i++)
-		if (strncmp(envp[i], "UVICORN_RELOAD=", 15) == 0)
-			env[0] = envp[i];
-	env[0] = reload_var(&cfg->environment, env[0]);
-	for (m = 0; m < (cfg->emergency ? 2 : 1); m++) {
-		cmd = cfg->command;
-		if (m == 1) {
-			env[0] = reload_var(&cfg->emergency_environment, env[0]);
-			if (cfg->emergency_command != NULL)
-				cmd = cfg->emergency_command;
-		}
-		if (cmd == NULL)
-			continue;
-		out = NULL;
-		if (reload_guard(cmd, env, cfg->reload, &out, msg, sizeof msg) < 0) {
-			config_error(ld, "%s%s", m == 1 ? "[emergency] " : "", msg);
-			return;
-		}
-		argv_free(out);
-	}
-}
-
 void
 config_defaults(struct config_loader *ld)
 {
@@ -461,7 +414,7 @@ config_load(struct config *cfg, int argc, char **argv, char **envp, int *code)
 	options_apply_flags(&ld, &o);
 	config_finish(&ld, &o);
 	if (o.check_config && ld.errors == 0)
-		check_reload(&ld, envp);
+		config_check_reload(&ld, envp);
 	cfg->check_config = o.check_config;
 	cfg->dev = o.dev;
 	config_loader_free(&ld);

@@ -2,7 +2,7 @@
  * The INI file: read with inih through our own line reader, which counts lines (inih's
  * handler gets no line number), refuses lines longer than inih's buffer instead of
  * letting inih split them, and sees every line, so empty sections and syntax errors are
- * reported with their line too. Also --check-config's printer.
+ * reported with their line too. Also --check-config's printer and its reload check.
  */
 #include "autoconf.h"
 
@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "options.h"
+#include "reload.h"
 #include "xmalloc.h"
 
 struct reader {
@@ -338,5 +339,51 @@ config_print(const struct config *cfg, FILE *fp)
 			fprintf(fp, "%s[%s]\n", pfx, section);
 		}
 		print_key(cfg, k, pfx, fp);
+	}
+}
+
+/* The last UVICORN_RELOAD entry of l, or v: later entries win, as in the child's env. */
+static char *
+reload_var(const struct strlist *l, char *v)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], "UVICORN_RELOAD=", 15) == 0)
+			v = l->v[i];
+	return v;
+}
+
+/*
+ * --check-config: the reload guard tend runs at start (launch.c), so a command it would
+ * refuse with 78 fails the check too, instead of passing it.
+ */
+void
+config_check_reload(struct config_loader *ld, char **envp)
+{
+	struct config	*cfg = ld->cfg;
+	char		*env[2] = { NULL, NULL }, **cmd, **out, msg[1024];
+	size_t		 i;
+	int		 m;
+
+	for (i = 0; envp != NULL && envp[i] != NULL; i++)
+		if (strncmp(envp[i], "UVICORN_RELOAD=", 15) == 0)
+			env[0] = envp[i];
+	env[0] = reload_var(&cfg->environment, env[0]);
+	for (m = 0; m < (cfg->emergency ? 2 : 1); m++) {
+		cmd = cfg->command;
+		if (m == 1) {
+			env[0] = reload_var(&cfg->emergency_environment, env[0]);
+			if (cfg->emergency_command != NULL)
+				cmd = cfg->emergency_command;
+		}
+		if (cmd == NULL)
+			continue;
+		out = NULL;
+		if (reload_guard(cmd, env, cfg->reload, &out, msg, sizeof msg) < 0) {
+			config_error(ld, "%s%s", m == 1 ? "[emergency] " : "", msg);
+			return;
+		}
+		argv_free(out);
 	}
 }

@@ -91,6 +91,8 @@ void config_value_free(struct config *, const struct config_key *);
 /* config_file.c */
 void config_file_read(struct config_loader *, FILE *, const char *name);
 void config_file_load(struct config_loader *, const char *path);
+/* --check-config: the reload guard tend would run at start, for both modes (78). */
+void config_check_reload(struct config_loader *, char **envp);
 
 /* options.c: the command line, parsed before anything else is applied. */
 struct flag_value {
