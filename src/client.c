@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "control.h"
 #include "clock.h"
 #include "config.h"
 #include "options.h"
@@ -163,7 +164,7 @@ socket_path(const struct client_args *ca)
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
 	if (ca->file == NULL)
-		return xstrdup(CLIENT_DEFAULT_SOCKET);
+		return xstrdup(CONTROL_DEFAULT_PATH);
 	memset(&cfg, 0, sizeof cfg);
 	memset(&ld, 0, sizeof ld);
 	ld.cfg = &cfg;
@@ -171,7 +172,7 @@ socket_path(const struct client_args *ca)
 	config_file_load(&ld, ca->file);
 	if (ld.errors == 0)
 		path = xstrdup(cfg.status_control != NULL ? cfg.status_control :
-		    CLIENT_DEFAULT_SOCKET);
+		    CONTROL_DEFAULT_PATH);
 	else
 		fprintf(stderr, "tend: %s: cannot tell the control socket from a bad "
 		    "file\n", ca->file);
@@ -212,8 +213,8 @@ ask(const char *path, const char *request, struct buf *reply)
 		int e = errno;
 
 		fprintf(stderr, "tend: cannot reach tend at %s: %s%s\n", path, strerror(e),
-		    e == ENOENT || e == ECONNREFUSED ? " (is tend running with [status] "
-		    "control set to this path?)" : e == EACCES ? " (the socket is for "
+		    e == ENOENT || e == ECONNREFUSED ? " (is tend running, as PID 1 or "
+		    "with [status] control set to this path?)" : e == EACCES ? " (the socket is for "
 		    "tend's user only)" : "");
 		close(fd);
 		return -1;

@@ -11,7 +11,6 @@
 #ifndef TEND_CLIENT_H
 #define TEND_CLIENT_H
 
-#define CLIENT_DEFAULT_SOCKET	"/run/tend.sock"
 #define CLIENT_TIMEOUT_MS	5000
 
 /*

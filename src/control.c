@@ -6,6 +6,9 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,9 +62,28 @@ on_bytes(void *arg, void *state, const char *in, size_t len, bool eof, struct bu
 	return true;
 }
 
-/* Is something listening on path? 1 yes, 0 no (stale or absent), -1 error (logged). */
+static int why(char *, size_t, bool, const char *, ...) TEND_PRINTF(4, 5);
+
+/* Say why into err (with strerror(errno) when sys) and fail. */
 static int
-live_socket(const struct sockaddr_un *sun, const char *path)
+why(char *err, size_t len, bool sys, const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+	size_t	n;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (sys && n + 1 < len)
+		snprintf(err + n, len - n, ": %s", strerror(saved));
+	return -1;
+}
+
+/* Is something listening on path? 1 yes, 0 no (stale or absent), -1 error (in err). */
+static int
+live_socket(const struct sockaddr_un *sun, const char *path, char *err, size_t len)
 {
 	struct stat	st;
 	int		fd, r;
@@ -69,17 +91,13 @@ live_socket(const struct sockaddr_un *sun, const char *path)
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("control socket %s", path);
-		return -1;
+		return why(err, len, true, "control socket %s", path);
 	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_errorx("control socket %s: the file exists and is not a socket", path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
-		log_error("control socket: socket");
-		return -1;
-	}
+	if (!S_ISSOCK(st.st_mode))
+		return why(err, len, false, "control socket %s: the file exists and is not a "
+		    "socket", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+		return why(err, len, true, "control socket %s: socket", path);
 	do
 		r = connect(fd, (const struct sockaddr *)sun, sizeof *sun);
 	while (r == -1 && errno == EINTR);
@@ -89,17 +107,18 @@ live_socket(const struct sockaddr_un *sun, const char *path)
 	}
 	if (r == 0 || errno == EAGAIN) {
 		close(fd);
-		log_errorx("control socket %s: another process (another tend?) listens on it",
-		    path);
+		why(err, len, false, "control socket %s: another process (another tend?) "
+		    "listens on it", path);
 		return 1;
 	}
-	log_error("control socket %s: connect", path);
+	why(err, len, true, "control socket %s: connect", path);
 	close(fd);
 	return -1;
 }
 
 struct control *
-control_new(struct ev_loop *loop, const char *path, control_cb cb, void *arg)
+control_new(struct ev_loop *loop, const char *path, control_cb cb, void *arg, char *err,
+    size_t errlen)
 {
 	struct control		*ctl;
 	struct sockaddr_un	 sun;
@@ -111,25 +130,25 @@ control_new(struct ev_loop *loop, const char *path, control_cb cb, void *arg)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
-		log_errorx("control socket %s: path too long", path);
+		why(err, errlen, false, "control socket %s: path too long", path);
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
-	if ((r = live_socket(&sun, path)) != 0)
+	if (live_socket(&sun, path, err, errlen) != 0)
 		return NULL;
 	if (unlink(path) == -1 && errno != ENOENT) {
-		log_error("control socket %s: cannot remove the stale socket", path);
+		why(err, errlen, true, "control socket %s: cannot remove the stale socket", path);
 		return NULL;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1) {
-		log_error("control socket: socket");
+		why(err, errlen, true, "control socket %s: socket", path);
 		return NULL;
 	}
 	old = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old);
 	if (r == -1 || listen(fd, 16) == -1 || lstat(path, &st) == -1) {
-		log_error("control socket %s", path);
+		why(err, errlen, true, "control socket %s", path);
 		close(fd);
 		return NULL;
 	}

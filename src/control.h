@@ -7,10 +7,15 @@
 #ifndef TEND_CONTROL_H
 #define TEND_CONTROL_H
 
+#include <stddef.h>
+
 #include "buf.h"
 
 struct ev_loop;
 
+/* Where the client looks when told nothing, and where tend listens as PID 1 when no
+ * control socket is configured. */
+#define CONTROL_DEFAULT_PATH	"/run/tend.sock"
 #define CONTROL_LINE_MAX	256		/* a request line */
 #define CONTROL_REPLY_MAX	(64 * 1024)	/* an answer */
 #define CONTROL_TIMEOUT		5.0		/* s, per connection */
@@ -20,8 +25,10 @@ typedef void (*control_cb)(void *arg, const char *request, struct buf *out);
 
 struct control;	/* opaque */
 
-/* Listen on path; NULL (the reason logged) if it cannot, or another process answers. */
-struct control *control_new(struct ev_loop *, const char *path, control_cb, void *arg);
+/* Listen on path; NULL if it cannot, or another process answers: the reason is then in
+ * err (the caller decides how loud it is). */
+struct control *control_new(struct ev_loop *, const char *path, control_cb, void *arg,
+    char *err, size_t errlen);
 /* Stop listening and remove the socket file (if it is still ours). */
 void control_free(struct control *);
 

@@ -281,6 +281,7 @@ status_new(struct ev_loop *loop, const struct config *cfg, const struct core *c,
 {
 	struct status		*st = xcalloc(1, sizeof *st);
 	struct server_conf	 sc;
+	char			 err[512];
 	int			 fd;
 
 	st->core = c;
@@ -308,9 +309,19 @@ status_new(struct ev_loop *loop, const struct config *cfg, const struct core *c,
 		    cfg->status.port);
 	}
 	if (cfg->status_control != NULL) {
-		st->control = control_new(loop, cfg->status_control, on_control, st);
-		if (st->control == NULL)
+		st->control = control_new(loop, cfg->status_control, on_control, st, err,
+		    sizeof err);
+		if (st->control == NULL) {
+			log_errorx("%s", err);
 			goto fail;
+		}
+	} else if (getpid() == 1) {
+		/* A container's init: `tend status --check` (a HEALTHCHECK) works without
+		 * settings, at the client's default path, when tend may create it there. */
+		st->control = control_new(loop, CONTROL_DEFAULT_PATH, on_control, st, err,
+		    sizeof err);
+		if (st->control == NULL)
+			log_debug("no default control socket: %s", err);
 	}
 	return st;
 fail:
