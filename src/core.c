@@ -95,6 +95,7 @@ core_init(struct core *c, const struct core_conf *conf, uint64_t seed)
 	c->exit_code = -1;
 	c->next_probe = c->failing_since = c->healthy_since = c->last_ok = -1;
 	c->deadline = c->kill_at = c->hang_until = c->backoff_until = c->recover_at = -1;
+	c->suspended_at = -1;
 	c->recover_wait = conf->recover_after;
 	c->rng = seed;
 }
@@ -452,6 +453,12 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 	case CE_OP_RESTART:
 	case CE_OP_EMERGENCY:
 		on_operator(c, a, ev);
+		break;
+	case CE_SUSPEND:
+		core_suspend(c, a, now);
+		break;
+	case CE_RESUME:
+		core_resume(c, a, now);
 		break;
 	}
 	if (c->state != ST_EXITED)

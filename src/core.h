@@ -87,6 +87,8 @@ enum core_event_type {
 	CE_RELOAD_LOOP,		/* the output watcher saw a reload loop */
 	CE_OP_RESTART,		/* operator: restart the child */
 	CE_OP_EMERGENCY,	/* operator: on = force emergency mode, off = back to normal */
+	CE_SUSPEND,		/* --dev, Ctrl-Z: tend is about to stop itself */
+	CE_RESUME,		/* ... and runs again (fg, bg) */
 };
 
 struct core_event {
@@ -192,6 +194,7 @@ struct core {
 	int			spawns;		/* children spawned since tend started */
 	bool			reset_pending;	/* healthy, reset_after not reached yet */
 	int64_t			probe_started;
+	int64_t			suspended_at;	/* -1: not suspended (core_suspend.c) */
 	enum core_cause		cause;		/* of the current stop / last failure */
 	int			cause_arg;
 	int64_t			last_failure_at;

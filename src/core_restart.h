@@ -16,6 +16,10 @@ void core_spawn(struct core *, struct core_actions *, int64_t now, enum core_mod
     bool first);
 void core_exit(struct core *, struct core_actions *, int64_t now, int code);
 
+/* core_suspend.c */
+void core_suspend(struct core *, struct core_actions *, int64_t now);
+void core_resume(struct core *, struct core_actions *, int64_t now);
+
 /* core_restart.c */
 void core_kill_group(struct core *, struct core_actions *, int64_t now);
 void core_send_stop(struct core *, struct core_actions *, int64_t now, int signo,

@@ -34,6 +34,7 @@ struct supervisor {
 	struct listener		 listen;	/* [listen] socket, held across restarts */
 	struct deps		*deps;		/* wait_for, made on the first wait */
 	bool			 foreground;
+	bool			 job_control;	/* --dev on a terminal: Ctrl-Z suspends */
 	pid_t			 pid;		/* main child */
 	pid_t			 pgid;		/* its process group, kept after it exits */
 	int			 errfd;

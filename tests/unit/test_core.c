@@ -978,3 +978,70 @@ Test(core, main_exit_mid_stop_stops_the_rest_of_the_group)
 	cr_assert_eq(c.state, ST_EXITED);
 	cr_assert_eq(exit_code(), 0);
 }
+
+/* --dev's Ctrl-Z: the group is stopped, and for the machine time stands still until the
+ * resume (no tick arrives meanwhile: tend itself is stopped). */
+Test(core, suspend_keeps_the_startup_deadline_for_after_the_resume)
+{
+	struct core_conf	cc = conf(true);
+	const struct core_action *k;
+	uint32_t		seq;
+
+	cc.startup_timeout = 3000;
+	start(cc);
+	advance(1000);
+	cr_assert(c.probing);
+	seq = c.seq;
+	clear_log();
+	feed(CE_SUSPEND, 0);
+	k = find_kill(SIGTSTP);
+	cr_assert_not_null(k, "the child's group is stopped");
+	cr_assert(k->group);
+	cr_assert_not(k->stop, "strays are no part of a suspend");
+	now += 60000;			/* a long pause, no tick */
+	clear_log();
+	feed(CE_RESUME, 0);
+	k = find_kill(SIGCONT);
+	cr_assert_not_null(k);
+	cr_assert(k->group);
+	cr_assert_eq(count(ACT_PROBE_CANCEL), 1, "the probe under way timed out meanwhile");
+	cr_assert_eq(count(ACT_PROBE), 1, "... and is asked again at once");
+	cr_assert_neq(c.seq, seq);
+	cr_assert_eq(c.state, ST_STARTING, "the pause is no missed deadline");
+	advance(1999);
+	cr_assert_eq(c.state, ST_STARTING, "2 s of the deadline were left");
+	advance(1);
+	cr_assert_eq(c.cause, CAUSE_STARTUP_TIMEOUT);
+}
+
+Test(core, suspend_while_running_is_no_hang)
+{
+	struct core_conf	cc = conf(true);
+	uint32_t		seq;
+
+	start_running(cc);
+	advance(cc.health_interval);
+	cr_assert(c.probing);
+	seq = c.seq;
+	feed(CE_SUSPEND, 0);
+	feed(CE_SUSPEND, 0);	/* twice: the first pause counts */
+	now += 600000;
+	feed(CE_RESUME, 0);
+	cr_assert_eq(c.state, ST_RUNNING);
+	cr_assert_eq(c.fails, 0);
+	{
+		/* The old probe's late answer is stale. */
+		struct core_event ev;
+
+		memset(&ev, 0, sizeof ev);
+		ev.type = CE_PROBE;
+		ev.seq = seq;
+		ev.result = PROBE_TIMEOUT;
+		feed_ev(&ev);
+	}
+	cr_assert_eq(c.fails, 0);
+	probe(PROBE_OK);
+	cr_assert_eq(c.state, ST_RUNNING);
+	feed(CE_RESUME, 0);	/* a resume without a suspend changes nothing */
+	cr_assert_eq(c.state, ST_RUNNING);
+}
