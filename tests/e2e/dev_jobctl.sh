@@ -123,14 +123,14 @@ end(pid, fd)
 out = b""
 pid, fd = spawn([tend, "--dev", "--restart-policy", "always",
                  "--health-url", "http://127.0.0.1:%s/health" % port,
-                 "--health-interval", "300ms", "--health-timeout", "300ms",
+                 "--health-interval", "300ms", "--health-timeout", "1s",
                  "--health-failure-threshold", "2", "--startup-timeout", "20s",
                  "--"] + app, {"STARTUP_DELAY": "0"})
 res["probes: running"] = until(fd, 30, lambda: re.search(r"running from=starting",
                                                          text()) is not None)
 os.write(fd, b"\x1a")
 res["probes: stopped by ^Z"] = until(fd, 10, lambda: state(pid) == "T")
-time.sleep(3)    # ten probe intervals, five times the hang bound
+time.sleep(4)    # over twice the hang bound (2 x 300ms + 1s)
 os.kill(pid, signal.SIGCONT)
 pump(fd, 3)
 t = text()
