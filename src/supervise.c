@@ -194,21 +194,6 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	supervise_feed(s, &ev);
 }
 
-/* Ctrl-Z under --dev: the child's group stops, then tend; the shell takes the terminal
- * back. We run on here once fg or bg continues us. */
-static void
-suspend(struct supervisor *s)
-{
-	struct core_event ev = supervise_event(CE_SUSPEND);
-
-	supervise_feed(s, &ev);
-	log_info("suspended (Ctrl-Z); fg or bg continues tend and the child");
-	if (kill(getpid(), SIGSTOP) != 0)
-		log_warn("cannot stop tend itself");
-	ev = supervise_event(CE_RESUME);
-	supervise_feed(s, &ev);
-}
-
 static void
 on_signal(void *arg, const struct signalfd_siginfo *si)
 {
@@ -219,9 +204,11 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 		supervise_reap(s);
 		return;
 	}
-	/* The terminal's own TSTP (SI_KERNEL: Ctrl-Z), not a kill -TSTP, which is passed on. */
-	if (si->ssi_signo == SIGTSTP && s->job_control && si->ssi_code == SI_KERNEL) {
-		suspend(s);
+	/* --dev: the terminal's own TSTP (SI_KERNEL: Ctrl-Z), not a kill -TSTP, which is
+	 * passed on. (Without --dev the child has the terminal: see supervise_reap.) */
+	if (si->ssi_signo == SIGTSTP && s->job_control && !s->foreground &&
+	    si->ssi_code == SI_KERNEL) {
+		supervise_suspend(s);
 		return;
 	}
 	/* tend's own SIGPIPE (a write to a closed pipe) is not the child's business. */
@@ -339,9 +326,9 @@ supervise_run(const struct config *cfg)
 	 * then tend keeps it, so Ctrl-C reaches tend even when the child ignores INT. */
 	s.foreground = !cfg->dev && isatty(STDIN_FILENO) &&
 	    tcgetpgrp(STDIN_FILENO) == getpgrp();
-	/* ... and with --dev, Ctrl-Z suspends tend with the child, like any shell job
-	 * (never as PID 1: a namespace's init cannot be stopped). */
-	s.job_control = cfg->dev && getpid() != 1 && isatty(STDIN_FILENO) &&
+	/* Either way, Ctrl-Z suspends tend with the child, like any shell job (never as
+	 * PID 1: a namespace's init cannot be stopped). */
+	s.job_control = getpid() != 1 && isatty(STDIN_FILENO) &&
 	    tcgetpgrp(STDIN_FILENO) == getpgrp();
 	if (launch_prepare(&s.launch, cfg, &s.listen, environ) != 0) {
 		s.exit_code = EXIT_CONFIG;

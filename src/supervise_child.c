@@ -5,7 +5,11 @@
  */
 #include "autoconf.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +95,42 @@ leftovers_alive(struct supervisor *s)
 	return child_group_alive(s->pgid) || strays_left();
 }
 
+/*
+ * Ctrl-Z: the child's group stops, then tend, so the shell that started tend sees its
+ * job stopped and takes the terminal back. We run on here once fg or bg continues us:
+ * after fg (tend's group has the terminal again) a child that had the terminal gets it
+ * back, then the group continues.
+ */
+void
+supervise_suspend(struct supervisor *s)
+{
+	struct core_event ev = supervise_event(CE_SUSPEND);
+
+	supervise_feed(s, &ev);
+	log_info("suspended (Ctrl-Z); fg or bg continues tend and the child");
+	if (kill(getpid(), SIGSTOP) != 0)
+		log_warn("cannot stop tend itself");
+	if (s->foreground && s->pid > 0 && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	    tcsetpgrp(STDIN_FILENO, s->pgid) != 0)
+		log_debug("tcsetpgrp: %s", strerror(errno));
+	ev = supervise_event(CE_RESUME);
+	supervise_feed(s, &ev);
+}
+
+/* Without --dev the child's group has the terminal, so Ctrl-Z stops it, not tend: seen
+ * here as the main child stopped by SIGTSTP. (A kill -STOP is left alone.) */
+static void
+check_stopped(struct supervisor *s)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)s->pid, &si, WSTOPPED | WNOHANG) != 0 || si.si_pid != s->pid)
+		return;
+	if (si.si_code == CLD_STOPPED && si.si_status == SIGTSTP)
+		supervise_suspend(s);
+}
+
 void
 supervise_check_group(struct supervisor *s)
 {
@@ -133,6 +173,8 @@ supervise_reap(struct supervisor *s)
 	int			err;
 
 	child_reap(on_reaped, s);
+	if (!s->reaped_main && s->pid > 0 && s->job_control && s->foreground)
+		check_stopped(s);
 	if (s->reaped_main) {
 		s->reaped_main = false;
 		/* The terminal back to tend's group until the next child: a Ctrl-C during

@@ -34,7 +34,7 @@ struct supervisor {
 	struct listener		 listen;	/* [listen] socket, held across restarts */
 	struct deps		*deps;		/* wait_for, made on the first wait */
 	bool			 foreground;
-	bool			 job_control;	/* --dev on a terminal: Ctrl-Z suspends */
+	bool			 job_control;	/* on a terminal: Ctrl-Z suspends */
 	pid_t			 pid;		/* main child */
 	pid_t			 pgid;		/* its process group, kept after it exits */
 	int			 errfd;
@@ -65,6 +65,8 @@ void supervise_spawn(struct supervisor *, enum core_mode);
 void supervise_kill(struct supervisor *, const struct core_action *);
 /* SIGCHLD: reap every child; the main child's exit becomes CE_EXITED. */
 void supervise_reap(struct supervisor *);
+/* Ctrl-Z: stop the child's group and tend; on fg/bg continue both (job_control). */
+void supervise_suspend(struct supervisor *);
 /* While stopping with the main child gone: CE_GROUP_GONE once nothing is left. */
 void supervise_check_group(struct supervisor *);
 void supervise_group_poll_cb(struct ev_loop *, ev_timer *, int);

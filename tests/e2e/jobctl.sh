@@ -1,12 +1,14 @@
 #!/bin/bash
-# --dev and job control, under a pty made by /usr/bin/python3's pty module (tend is the
-# session leader and the foreground group, as under a shell).
+# Job control, under a pty made by /usr/bin/python3's pty module (tend is the session
+# leader and the foreground group, as under a shell).
 #
-# Ctrl-Z stops the child's group and then tend itself (its parent sees it stopped, as
-# a shell would, and gets the terminal back); SIGCONT (fg) continues both. A pause much
-# longer than the probes' hang bound is no hang: the probe under way is asked again and
-# the child is not restarted. A kill -TSTP (not the terminal's) is passed on as before:
-# tend does not stop.
+# With --dev (tend keeps the terminal), Ctrl-Z stops the child's group and then tend
+# itself (its parent sees it stopped, as a shell would, and gets the terminal back);
+# SIGCONT (fg) continues both. A pause much longer than the probes' hang bound is no
+# hang: the probe under way is asked again and the child is not restarted. A kill -TSTP
+# (not the terminal's) is passed on as before: tend does not stop. Without --dev (the
+# child has the terminal, so Ctrl-Z stops it), tend sees its child stopped and stops
+# too; on fg it gives the terminal back to the child: a ^C then reaches the child.
 . "$(dirname "$0")/lib.sh"
 
 need_pty
@@ -103,6 +105,25 @@ os.kill(pid, signal.SIGCONT)
 res["fg: both run again"] = until(
     fd, 10, lambda: state(pid) != "T" and state(child) != "T" and read(counter) != n1)
 res["fg: ^C still ends them"] = end(pid, fd) == "ended"
+
+# --- without --dev: the child has the terminal ------------------------------------------
+for f in (counter, d + "/pid"):
+    os.unlink(f)
+pid, fd = spawn([tend, "--restart-policy", "never", "--", "sh", "-c", loop])
+until(fd, 10, lambda: read(counter) != "")
+child = int(read(d + "/pid") or 0)
+os.write(fd, b"\x1a")
+res["no --dev, ctrl-z: the child stopped, and tend with it"] = until(
+    fd, 10, lambda: state(child) == "T" and state(pid) == "T")
+res["no --dev, ctrl-z: its parent sees tend stopped"] = until(
+    fd, 5, lambda: stopped_by_wait(pid))
+n1 = read(counter)
+os.kill(pid, signal.SIGCONT)
+res["no --dev, fg: both run again"] = until(
+    fd, 10, lambda: state(pid) != "T" and state(child) != "T" and read(counter) != n1)
+os.write(fd, b"\x03")
+res["no --dev, fg: the child has the terminal again (^C ends it: exit 130)"] = until(
+    fd, 10, lambda: os.waitpid(pid, os.WNOHANG) in ((pid, 130 << 8),))
 
 # --- kill -TSTP is passed on, tend does not stop ---------------------------------------
 for f in (counter, d + "/pid"):
