@@ -168,7 +168,10 @@ soak_out="tend was not built"
 [[ -x build/src/tend ]] && { soak_out=$(SOAK_FAST=1 make -s -C build soak 2>&1) || rc=$?; }
 [[ -x build/src/tend ]] || rc=1
 printf '%s\n' "$soak_out"
-if [[ $(tail -n 1 <<<"$soak_out") =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+# run.sh's last line; when it failed, make's "*** [soak] Error 1" comes after it.
+soak_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' <<<"$soak_out" |
+    tail -n 1 || true)
+if [[ $soak_line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
 	passed=$((passed + BASH_REMATCH[1]))
 	failed=$((failed + BASH_REMATCH[2]))
 	skipped=$((skipped + ${BASH_REMATCH[4]:-0}))

@@ -134,8 +134,11 @@ control_new(struct ev_loop *loop, const char *path, control_cb cb, void *arg, ch
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
-	if (live_socket(&sun, path, err, errlen) != 0)
+	if ((r = live_socket(&sun, path, err, errlen)) != 0) {
+		if (r > 0)
+			errno = EADDRINUSE;	/* not a failure of ours: the caller may be quiet */
 		return NULL;
+	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		why(err, errlen, true, "control socket %s: cannot remove the stale socket", path);
 		return NULL;

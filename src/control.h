@@ -25,8 +25,8 @@ typedef void (*control_cb)(void *arg, const char *request, struct buf *out);
 
 struct control;	/* opaque */
 
-/* Listen on path; NULL if it cannot, or another process answers: the reason is then in
- * err (the caller decides how loud it is). */
+/* Listen on path; NULL if it cannot, or another process answers (errno EADDRINUSE):
+ * the reason is then in err (the caller decides how loud it is). */
 struct control *control_new(struct ev_loop *, const char *path, control_cb, void *arg,
     char *err, size_t errlen);
 /* Stop listening and remove the socket file (if it is still ours). */

@@ -109,6 +109,31 @@ signals_ignored(void)
 	return &reignore;
 }
 
+/*
+ * Stop tend as a terminal's TSTP stops any job: unblocked for a moment at its default
+ * action, so the kernel's rule applies: a process group no shell could continue (an
+ * orphaned one) is not stopped, and we return at once. Else we return once continued.
+ */
+void
+signals_stop_self(void)
+{
+	sigset_t one;
+
+	if (sigismember(&caught, SIGTSTP) != 1)
+		return;		/* started with TSTP ignored: it stays so */
+	sigemptyset(&one);
+	sigaddset(&one, SIGTSTP);
+	if (sigprocmask(SIG_UNBLOCK, &one, NULL) != 0) {
+		log_warn("sigprocmask");
+		return;
+	}
+	if (kill(getpid(), SIGTSTP) != 0)
+		log_warn("kill SIGTSTP");
+	/* Delivered before kill() returned: we stopped and were continued by now. */
+	if (sigprocmask(SIG_BLOCK, &one, NULL) != 0)
+		log_warn("sigprocmask");
+}
+
 void
 signals_teardown(struct ev_loop *loop)
 {

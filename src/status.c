@@ -320,8 +320,14 @@ status_new(struct ev_loop *loop, const struct config *cfg, const struct core *c,
 		 * settings, at the client's default path, when tend may create it there. */
 		st->control = control_new(loop, CONTROL_DEFAULT_PATH, on_control, st, err,
 		    sizeof err);
-		if (st->control == NULL)
+		/* Another tend has it: fine. Otherwise (a non-root USER, a read-only root)
+		 * say so, or such a HEALTHCHECK fails for ever without a word why. */
+		if (st->control == NULL && errno == EADDRINUSE)
 			log_debug("no default control socket: %s", err);
+		else if (st->control == NULL)
+			log_info("%s: tend status (a HEALTHCHECK) cannot reach this tend; set "
+			    "[status] control (TEND_STATUS_CONTROL) to a path tend can create",
+			    err);
 	}
 	return st;
 fail:

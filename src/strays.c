@@ -31,20 +31,25 @@ struct sweep {
 static void
 consider(struct sweep *sw, pid_t pid)
 {
-	pid_t pg;
+	pid_t pg, target;
 
 	if (pid <= 0 || pid == sw->main || pid == sw->self)
 		return;
 	pg = getpgid(pid);
 	if (pg < 0 || (sw->pgid > 0 && pg == sw->pgid))
 		return;
-	if (kill(pid, sw->signo) != 0) {
+	/* A stray that leads its own group (setsid) takes the group along: its children
+	 * are in it, and would otherwise be reached only once orphaned to us, a whole
+	 * stop_timeout later. The group is not another's: its leader, our child, is not
+	 * reaped yet, so the number cannot have been reused. */
+	target = pg == pid ? -pid : pid;
+	if (kill(target, sw->signo) != 0) {
 		if (errno != ESRCH)
-			log_warn("kill -%d %ld", sw->signo, (long)pid);
+			log_warn("kill -%d %ld", sw->signo, (long)target);
 		return;
 	}
-	log_debug("signal %d to stray child %ld (process group %ld)", sw->signo, (long)pid,
-	    (long)pg);
+	log_debug("signal %d to stray child %ld (process group %ld%s)", sw->signo, (long)pid,
+	    (long)pg, target < 0 ? ", the whole group" : "");
 	sw->n++;
 }
 
@@ -151,24 +156,9 @@ proc_is_ours(pid_t self)
 	return strtol(buf, NULL, 10) == (long)self;
 }
 
-int
-strays_signal(pid_t main, pid_t pgid, int signo)
-{
-	struct sweep sw = { .main = main, .pgid = pgid, .self = getpid(), .signo = signo };
-
-	if (!strays_left())
-		return 0;	/* the common case costs one waitid() */
-	if (!proc_is_ours(sw.self)) {
-		log_debug("/proc is not this pid namespace's: stray children not signalled");
-		return 0;
-	}
-	if (!from_children_files(&sw))
-		from_stat_scan(&sw);
-	return sw.n;
-}
-
-bool
-strays_left(void)
+/* Has tend a child at all (the main child or not)? A zombie counts. */
+static bool
+children_left(void)
 {
 	siginfo_t si;
 
@@ -182,4 +172,38 @@ strays_left(void)
 			log_warn("waitid");
 		return false;
 	}
+}
+
+/* Can tend find its children in /proc? Said once when it cannot. */
+static bool
+proc_usable(pid_t self)
+{
+	static bool said;
+
+	if (proc_is_ours(self))
+		return true;
+	if (!said) {
+		said = true;
+		log_warnx("/proc is missing or not this pid namespace's: stray children are "
+		    "neither stopped nor waited for");
+	}
+	return false;
+}
+
+int
+strays_signal(pid_t main, pid_t pgid, int signo)
+{
+	struct sweep sw = { .main = main, .pgid = pgid, .self = getpid(), .signo = signo };
+
+	if (!children_left() || !proc_usable(sw.self))
+		return 0;	/* the common case costs one waitid() */
+	if (!from_children_files(&sw))
+		from_stat_scan(&sw);
+	return sw.n;
+}
+
+bool
+strays_left(void)
+{
+	return children_left() && proc_usable(getpid());
 }

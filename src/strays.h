@@ -13,9 +13,12 @@
 #include <sys/types.h>
 
 /* Send signo to every child of tend but main and the members of process group pgid
- * (they get the group's signal). Returns how many were signalled. */
+ * (they get the group's signal); to the whole group of a child that leads its own.
+ * Returns how many were signalled. */
 int strays_signal(pid_t main, pid_t pgid, int signo);
-/* Has tend any child left, the main child or not? Reap first: a zombie counts. */
+/* Has tend any child left, the main child or not? Reap first: a zombie counts. Without
+ * a /proc of its own pid namespace tend cannot find strays, so cannot stop them: then
+ * it does not wait for them either (false). */
 bool strays_left(void);
 
 #endif

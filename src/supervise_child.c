@@ -87,11 +87,18 @@ supervise_kill(struct supervisor *s, const struct core_action *a)
 		strays_signal(s->core.pid, s->pgid, a->signo);
 }
 
-/* After the main child: anything of it left to stop? Its group, or a stray that left
- * the group and was orphaned to us (a zombie counts until SIGCHLD reaps it). */
+/*
+ * After the main child: anything of it left to stop? Its group, or a stray that left
+ * the group and was orphaned to us (a zombie counts until SIGCHLD reaps it). A group
+ * seen empty with its leader reaped is forgotten: nothing can join it again, and its
+ * number is free for an unrelated process (a `docker exec` shell) that the stop's
+ * repeated SIGKILL, going on for a stray, would otherwise hit.
+ */
 static bool
 leftovers_alive(struct supervisor *s)
 {
+	if (s->pgid > 0 && s->pid == 0 && !child_group_alive(s->pgid))
+		s->pgid = 0;
 	return child_group_alive(s->pgid) || strays_left();
 }
 
@@ -108,8 +115,7 @@ supervise_suspend(struct supervisor *s)
 
 	supervise_feed(s, &ev);
 	log_info("suspended (Ctrl-Z); fg or bg continues tend and the child");
-	if (kill(getpid(), SIGSTOP) != 0)
-		log_warn("cannot stop tend itself");
+	signals_stop_self();
 	if (s->foreground && s->pid > 0 && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
 	    tcsetpgrp(STDIN_FILENO, s->pgid) != 0)
 		log_debug("tcsetpgrp: %s", strerror(errno));

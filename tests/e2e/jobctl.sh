@@ -1,23 +1,24 @@
 #!/bin/bash
-# Job control, under a pty made by /usr/bin/python3's pty module (tend is the session
-# leader and the foreground group, as under a shell).
+# Job control, with a real interactive bash in a pty (made by /usr/bin/python3's pty
+# module) running tend as a foreground job, as a user would.
 #
-# With --dev (tend keeps the terminal), Ctrl-Z stops the child's group and then tend
-# itself (its parent sees it stopped, as a shell would, and gets the terminal back);
-# SIGCONT (fg) continues both. A pause much longer than the probes' hang bound is no
-# hang: the probe under way is asked again and the child is not restarted. A kill -TSTP
-# (not the terminal's) is passed on as before: tend does not stop. Without --dev (the
-# child has the terminal, so Ctrl-Z stops it), tend sees its child stopped and stops
-# too; on fg it gives the terminal back to the child: a ^C then reaches the child.
+# With --dev (tend keeps the terminal), Ctrl-Z stops the child's group and then tend:
+# bash says "Stopped" and gives its prompt back; fg continues both. A pause much longer
+# than the probes' hang bound is no hang: the probe under way is asked again and the
+# child is not restarted. Without --dev the child has the terminal, so Ctrl-Z stops it:
+# tend sees that and stops too; on fg it gives the terminal back to the child (a ^C then
+# reaches the child: 130). A kill -TSTP (not the terminal's) is passed on as before:
+# tend does not stop.
 . "$(dirname "$0")/lib.sh"
 
 need_pty
 need_uvicorn
+[ -x /bin/bash ] || { skip "no /bin/bash"; finish; }
 free_port || { not_ok "no free port"; finish; }
 app_cmd slow_start
 
-timeout -k 5 90 "$PY" - "$TEND" "$T" "$PORT" "${APP[@]}" >"$T/res" 2>&1 <<'PYEOF'
-import os, pty, re, select, signal, sys, time
+timeout -k 5 150 "$PY" - "$TEND" "$T" "$PORT" "${APP[@]}" >"$T/res" 2>&1 <<'PYEOF'
+import os, pty, re, select, shlex, signal, sys, time
 
 tend, d, port = sys.argv[1:4]
 app = sys.argv[4:]
@@ -25,18 +26,16 @@ counter = os.path.join(d, "n")
 res = {}
 out = b""
 
-def spawn(argv, env=None):
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            if env:
-                os.environ.update(env)
-            os.execv(argv[0], argv)
-        finally:
-            os._exit(127)
-    return pid, fd
+env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": d, "TERM": "dumb",
+       "PS1": "PROMPT$ ", "STARTUP_DELAY": "0", "E2E_TAG": os.environ.get("E2E_TAG", "")}
+bash, fd = pty.fork()
+if bash == 0:
+    try:
+        os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"], env)
+    finally:
+        os._exit(127)
 
-def pump(fd, secs):
+def pump(secs):
     global out
     end = time.monotonic() + secs
     while time.monotonic() < end:
@@ -49,8 +48,16 @@ def pump(fd, secs):
             out += data
 
 def text():
-    return re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", out).replace(b"\r", b"").decode(
+    return re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", out).replace(b"\r", b"").decode(
         errors="replace")
+
+def until(secs, cond):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if cond():
+            return True
+        pump(0.05)
+    return cond()
 
 def state(p):
     try:
@@ -60,14 +67,6 @@ def state(p):
         return "gone"
     return s[s.rindex(")") + 2:].split()[0]
 
-def until(fd, secs, cond):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        if cond():
-            return True
-        pump(fd, 0.05)
-    return cond()
-
 def read(path):
     try:
         with open(path) as f:
@@ -75,92 +74,109 @@ def read(path):
     except OSError:
         return ""
 
-def stopped_by_wait(pid):
-    w, st = os.waitpid(pid, os.WUNTRACED | os.WNOHANG)
-    return w == pid and os.WIFSTOPPED(st)
+def tend_pid():
+    """The tend that bash runs."""
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                s = f.read()
+        except OSError:
+            continue
+        comm = s[s.index("(") + 1:s.rindex(")")]
+        if comm == "tend" and int(s[s.rindex(")") + 2:].split()[1]) == bash:
+            return int(p)
+    return 0
 
-def end(pid, fd):
-    os.write(fd, b"\x03")
-    if until(fd, 20, lambda: os.waitpid(pid, os.WNOHANG)[0] == pid):
-        return "ended"
-    os.kill(pid, signal.SIGKILL)
-    return "killed"
+def type_(s):
+    os.write(fd, s.encode())
 
-# --- a shell loop: ^Z, then CONT ------------------------------------------------------
+def prompts():
+    return text().count("PROMPT$ ")
+
+def run(args):
+    """Start tend as bash's foreground job; its pid (0: it did not show up)."""
+    for f in (counter, d + "/pid"):
+        if os.path.exists(f):
+            os.unlink(f)
+    type_(" ".join(shlex.quote(a) for a in [tend] + args) + "\n")
+    pid = 0
+    until(10, lambda: tend_pid() != 0)
+    return tend_pid()
+
+def end_job(label):
+    """^C the job; bash then says its status."""
+    n = prompts()
+    type_("\x03")
+    until(20, lambda: prompts() > n)
+    n = prompts()
+    type_("echo rc=$?\n")
+    until(10, lambda: re.search(r"rc=\d+", text()[-200:]) is not None)
+    m = re.findall(r"rc=(\d+)", text())
+    return m[-1] if m else "none"
+
+until(10, lambda: prompts() >= 1)
 loop = "echo $$ >%s/pid; i=0; while :; do i=$((i+1)); echo $i >%s; sleep 0.05; done" % (
     d, counter)
-pid, fd = spawn([tend, "--dev", "--restart-policy", "never", "--", "sh", "-c", loop])
-ok = until(fd, 10, lambda: read(counter) != "")
-child = int(read(d + "/pid") or 0)
-os.write(fd, b"\x1a")
-stopped = until(fd, 10, lambda: state(pid) == "T" and state(child) == "T")
-res["ctrl-z: tend and the child stopped"] = ok and stopped
-res["ctrl-z: its parent (a shell) sees tend stopped"] = until(
-    fd, 5, lambda: stopped_by_wait(pid))
-n1 = read(counter)
-pump(fd, 0.6)
-res["ctrl-z: the child does nothing while stopped"] = read(counter) == n1
-res["ctrl-z: tend says so"] = "suspended (Ctrl-Z)" in text()
-os.kill(pid, signal.SIGCONT)
-res["fg: both run again"] = until(
-    fd, 10, lambda: state(pid) != "T" and state(child) != "T" and read(counter) != n1)
-res["fg: ^C still ends them"] = end(pid, fd) == "ended"
 
-# --- without --dev: the child has the terminal ------------------------------------------
-for f in (counter, d + "/pid"):
-    os.unlink(f)
-pid, fd = spawn([tend, "--restart-policy", "never", "--", "sh", "-c", loop])
-until(fd, 10, lambda: read(counter) != "")
-child = int(read(d + "/pid") or 0)
-os.write(fd, b"\x1a")
-res["no --dev, ctrl-z: the child stopped, and tend with it"] = until(
-    fd, 10, lambda: state(child) == "T" and state(pid) == "T")
-res["no --dev, ctrl-z: its parent sees tend stopped"] = until(
-    fd, 5, lambda: stopped_by_wait(pid))
-n1 = read(counter)
-os.kill(pid, signal.SIGCONT)
-res["no --dev, fg: both run again"] = until(
-    fd, 10, lambda: state(pid) != "T" and state(child) != "T" and read(counter) != n1)
-os.write(fd, b"\x03")
-res["no --dev, fg: the child has the terminal again (^C ends it: exit 130)"] = until(
-    fd, 10, lambda: os.waitpid(pid, os.WNOHANG) in ((pid, 130 << 8),))
+for dev in (True, False):
+    tag = "--dev" if dev else "no --dev"
+    pid = run((["--dev"] if dev else []) + ["--restart-policy", "never", "--",
+                                            "sh", "-c", loop])
+    until(10, lambda: read(counter) != "")
+    child = int(read(d + "/pid") or 0)
+    n = prompts()
+    type_("\x1a")
+    res[tag + ", ctrl-z: tend and the child stopped"] = pid != 0 and child != 0 and until(
+        10, lambda: state(pid) == "T" and state(child) == "T")
+    res[tag + ", ctrl-z: bash says Stopped and prompts"] = until(
+        10, lambda: prompts() > n and "Stopped" in text())
+    n1 = read(counter)
+    pump(0.6)
+    res[tag + ", ctrl-z: the child does nothing while stopped"] = read(counter) == n1
+    type_("fg\n")
+    res[tag + ", fg: both run again"] = until(
+        10, lambda: state(pid) not in ("T", "gone") and state(child) not in ("T", "gone")
+        and read(counter) != n1)
+    rc = end_job(tag)
+    res[tag + ", fg: ^C ends it (rc=%s, expected 130)" % rc] = rc == "130"
 
-# --- kill -TSTP is passed on, tend does not stop ---------------------------------------
-for f in (counter, d + "/pid"):
-    os.unlink(f)
-pid, fd = spawn([tend, "--dev", "--restart-policy", "never", "--", "sh", "-c", loop])
-until(fd, 10, lambda: read(counter) != "")
+# kill -TSTP (SI_USER): passed on, tend runs on.
+pid = run(["--dev", "--restart-policy", "never", "--", "sh", "-c", loop])
+until(10, lambda: read(counter) != "")
 child = int(read(d + "/pid") or 0)
-os.kill(pid, signal.SIGTSTP)
-until(fd, 5, lambda: state(child) == "T")
-pump(fd, 0.3)
+if pid:
+    os.kill(pid, signal.SIGTSTP)
+until(5, lambda: state(child) == "T")
+pump(0.3)
 res["kill -TSTP: passed to the child, tend runs on"] = state(child) == "T" and \
     state(pid) in ("S", "R")
 if child:
     os.kill(child, signal.SIGCONT)
-end(pid, fd)
+end_job("kill")
 
-# --- uvicorn with probes: a pause past the hang bound is no hang -----------------------
-out = b""
-pid, fd = spawn([tend, "--dev", "--restart-policy", "always",
-                 "--health-url", "http://127.0.0.1:%s/health" % port,
-                 "--health-interval", "300ms", "--health-timeout", "1s",
-                 "--health-failure-threshold", "2", "--startup-timeout", "20s",
-                 "--"] + app, {"STARTUP_DELAY": "0"})
-res["probes: running"] = until(fd, 30, lambda: re.search(r"running from=starting",
-                                                         text()) is not None)
-os.write(fd, b"\x1a")
-res["probes: stopped by ^Z"] = until(fd, 10, lambda: state(pid) == "T")
+# uvicorn with probes: a pause past the hang bound is no hang.
+start = len(text())
+pid = run(["--dev", "--restart-policy", "always",
+           "--health-url", "http://127.0.0.1:%s/health" % port,
+           "--health-interval", "300ms", "--health-timeout", "1s",
+           "--health-failure-threshold", "2", "--startup-timeout", "20s", "--"] + app)
+res["probes: running"] = until(30, lambda: "running from=starting" in text()[start:])
+n = prompts()
+type_("\x1a")
+res["probes: stopped by ^Z"] = until(10, lambda: state(pid) == "T" and prompts() > n)
 time.sleep(4)    # over twice the hang bound (2 x 300ms + 1s)
-os.kill(pid, signal.SIGCONT)
-pump(fd, 3)
-t = text()
+type_("fg\n")
+pump(3)
+t = text()[start:]
 res["probes: after the pause, no unhealthy, no stop, no restart"] = (
     "unhealthy" not in t and "stopping" not in t and "attempt=2" not in t)
-res["probes: ^C ends it"] = end(pid, fd) == "ended"
+res["probes: ^C ends it (uvicorn exits 0 on INT)"] = end_job("probes") == "0"
 
 res["no sanitizer report"] = re.search(r"Sanitizer|runtime error:", text()) is None
-
+type_("exit\n")
+pump(0.5)
 for k, v in res.items():
     print("%s: %s" % (k, "yes" if v else "no"))
 print("output:")
@@ -171,9 +187,9 @@ while IFS= read -r line; do
 	case $line in
 	output:) break ;;
 	*": yes") ok "${line%: yes}" ;;
-	*": no") not_ok "${line%: no}"; nfail_show=1 ;;
+	*": no") not_ok "${line%: no}"; show=1 ;;
 	esac
 done <"$T/res"
-[ "${nfail_show:-}" ] && sed 's/^/#   /' "$T/res" | tail -40
+[ "${show:-}" ] && sed 's/^/#   /' "$T/res" | tail -60
 [ "$ntest" -gt 0 ] || { not_ok "the pty script did not run"; sed 's/^/#   /' "$T/res"; }
 finish

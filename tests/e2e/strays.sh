@@ -8,7 +8,8 @@
 
 # A script run as tend's child: starts a setsid'd worker, then exits 3.
 # Worker kinds: polite (exits 0 on TERM, writing "TERM" to $T/rec), stubborn (ignores
-# TERM, and so does its own child; both write their pids to $T/w.pid and $T/gc.pid).
+# TERM; its own child, in its group, exits on TERM writing "GC" to $T/rec; both write
+# their pids to $T/w.pid and $T/gc.pid).
 # In "restart" kind, the second run records whether the first one's worker is still
 # there (alive/gone) in $T/second and then sleeps.
 cat >"$T/child.sh" <<'SH'
@@ -24,7 +25,11 @@ polite|restart)
 	setsid bash -c 'trap "echo TERM >>$0/rec; exit 0" TERM; echo $$ >$0/w.pid.tmp
 		mv $0/w.pid.tmp $0/w.pid; while :; do sleep 0.05; done' "$d" & ;;
 stubborn)
-	setsid bash -c 'trap "" TERM; sleep 1000 & echo $! >$0/gc.pid; echo $$ >$0/w.pid.tmp
+	# The grandchild says it is ready (its trap set) before the worker does.
+	setsid bash -c 'bash -c "trap \"echo GC >>$0/rec; exit 0\" TERM
+		echo \$\$ >$0/gc.pid.tmp; mv $0/gc.pid.tmp $0/gc.pid; while :; do sleep 0.05; done" &
+		while [ ! -s $0/gc.pid ]; do sleep 0.02; done
+		trap "" TERM; echo $$ >$0/w.pid.tmp
 		mv $0/w.pid.tmp $0/w.pid; while :; do sleep 0.05; done' "$d" & ;;
 esac
 # Exit only once the worker runs (its pid file is written last).
@@ -55,6 +60,8 @@ for mode in $MODES; do
 	check_rc "$mode: a worker that ignores TERM: the child's exit code still" 3
 	check "$mode: ... tend waited for it: stop_timeout, then SIGKILL (${ELAPSED} ms, 900..20000)" \
 	    test "$ELAPSED" -ge 900 -a "$ELAPSED" -lt 20000
+	check "$mode: ... its own child, in the worker's group, got TERM with it ($(cat "$T/rec" 2>/dev/null))" \
+	    has_line "$T/rec" GC
 	if [ "$mode" = plain ] && [ -s "$T/w.pid" ] && [ -s "$T/gc.pid" ]; then
 		w=$(cat "$T/w.pid")
 		gc=$(cat "$T/gc.pid")
