@@ -148,7 +148,7 @@ const struct config_key config_keys[] = {
 	    "host:port of the HTTP status endpoint, a port alone: 127.0.0.1 (none: off)"),
 	    .check = parse_hostport, .meta = "HOST:PORT" },
 	{ K("status", "control", KT_STRING, status_control, "",
-	    "unix socket for tend status/restart/emergency (none: off)"),
+	    "unix socket for tend status/restart/emergency (none: off, but /run/tend.sock as PID 1)"),
 	    .check = check_socket_path, .meta = "PATH" },
 
 	{ K("log", "format", KT_ENUM, log_format, "text",
