@@ -82,5 +82,14 @@ changelog_log(const struct core_change *ch)
 		kv[n++] = "code";
 		kv[n++] = delay;
 	}
+	if (ch->to == ST_EXITED && ch->gave_up != GAVE_UP_NONE) {
+		static const char *const reasons[] = { "", "crash-loop", "emergency-loop",
+		    "reload-loop", "wait-for" };
+
+		kv[n++] = "gave_up";
+		kv[n++] = (unsigned)ch->gave_up < sizeof reasons / sizeof reasons[0] ?
+		    reasons[ch->gave_up] : "?";
+		level = LOG_ERROR;
+	}
 	log_eventv(level, core_state_name(ch->to), kv, n);
 }

@@ -67,6 +67,7 @@ core_set_state(struct core *c, struct core_actions *a, int64_t now, enum core_st
 	ch->mode = c->mode;
 	ch->pid = c->pid;
 	ch->code = c->exit_code;
+	ch->gave_up = c->gave_up;
 	ch->cause = c->cause;
 	ch->cause_arg = c->cause_arg;
 	ch->attempt = c->spawns;
@@ -419,8 +420,10 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 			core_emit(a, ACT_SPAWN, c->mode, 0, false, 0, 0);
 		break;
 	case CE_DEPS_FAILED:
-		if (c->state == ST_WAITING)
+		if (c->state == ST_WAITING) {
+			c->gave_up = GAVE_UP_DEPS;
 			core_exit(c, a, now, EXIT_GAVE_UP);
+		}
 		break;
 	case CE_SPAWNED:
 		on_spawned(c, a, now, ev->pid);

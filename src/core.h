@@ -119,8 +119,18 @@ enum core_action_type {
 };
 
 /* What an ACT_STATE action describes. */
+/* Why tend gave up (exit 69). */
+enum core_gave_up {
+	GAVE_UP_NONE,
+	GAVE_UP_CRASH_LOOP,	/* limit_burst failures in normal mode, no [emergency] */
+	GAVE_UP_EMERGENCY_LOOP,	/* ... in emergency mode */
+	GAVE_UP_RELOAD_LOOP,	/* a reload loop with [reload_loop] action = stop */
+	GAVE_UP_DEPS,		/* wait_for targets did not answer within wait_timeout */
+};
+
 struct core_change {
 	enum core_state		from, to;
+	enum core_gave_up	gave_up;	/* ST_EXITED with code 69 */
 	enum core_mode		mode;
 	pid_t			pid;		/* the child, 0 if none */
 	int			code;		/* ST_EXITED: tend's exit code */
@@ -158,6 +168,7 @@ struct core {
 	bool			forced;		/* operator forced emergency mode */
 	bool			shutdown;	/* tend was told to stop */
 	int			exit_code;	/* when shutdown or giving up */
+	enum core_gave_up	gave_up;	/* why, when giving up */
 	enum core_after		after;		/* what follows the stop under way */
 	bool			killed;		/* SIGKILL sent to the group in this stop */
 

@@ -191,6 +191,7 @@ core_fail(struct core *c, struct core_actions *a, int64_t now, enum core_cause c
 	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_STOP) {
 		c->after = AFTER_EXIT;
 		c->exit_code = EXIT_GAVE_UP;
+		c->gave_up = GAVE_UP_RELOAD_LOOP;
 	} else if (cause == CAUSE_RELOAD_LOOP && c->conf.loop_action == LOOP_EMERGENCY &&
 	    c->conf.emergency && c->mode == MODE_NORMAL) {
 		c->after = AFTER_EMERGENCY;
@@ -207,6 +208,8 @@ core_fail(struct core *c, struct core_actions *a, int64_t now, enum core_cause c
 			} else {
 				c->after = AFTER_EXIT;
 				c->exit_code = EXIT_GAVE_UP;
+				c->gave_up = c->mode == MODE_EMERGENCY ?
+				    GAVE_UP_EMERGENCY_LOOP : GAVE_UP_CRASH_LOOP;
 			}
 		}
 	}

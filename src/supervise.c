@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "output.h"
+#include "parse.h"
 #include "probe.h"
 #include "reload.h"
 #include "signals.h"
@@ -98,6 +99,33 @@ do_probe(struct supervisor *s, enum core_mode mode, uint32_t seq)
 	probe_start(s->probe, &spec, on_probe_done, s);
 }
 
+/* Exit 69 says little by itself: say which limit was reached, and what to change. */
+static void
+explain_gave_up(struct supervisor *s, enum core_gave_up why)
+{
+	const struct config	*cfg = s->cfg;
+	char			 interval[32];
+
+	format_duration(cfg->limit_interval, interval, sizeof interval);
+	switch (why) {
+	case GAVE_UP_CRASH_LOOP:
+		log_errorx("giving up: %d failures within %s ([restart] limit_burst, "
+		    "limit_interval) and no [emergency] section to fall back on", cfg->limit_burst,
+		    interval);
+		break;
+	case GAVE_UP_EMERGENCY_LOOP:
+		log_errorx("giving up: emergency mode failed too, %d times within %s",
+		    cfg->limit_burst, interval);
+		break;
+	case GAVE_UP_RELOAD_LOOP:
+		log_errorx("giving up: a reload loop, and [reload_loop] action = stop");
+		break;
+	case GAVE_UP_DEPS:
+	case GAVE_UP_NONE:
+		break;	/* the waiter named the targets already */
+	}
+}
+
 static void
 do_actions(struct supervisor *s, const struct core_actions *acts)
 {
@@ -126,6 +154,8 @@ do_actions(struct supervisor *s, const struct core_actions *acts)
 			deps_start(s->deps, on_deps, s);
 			break;
 		case ACT_STATE:
+			if (a->change.to == ST_EXITED)
+				explain_gave_up(s, a->change.gave_up);
 			changelog_log(&a->change);
 			status_change(s->status);
 			break;

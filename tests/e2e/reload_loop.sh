@@ -124,8 +124,9 @@ if loop_start stop --reload-loop-action stop; then
 	left=$(env_pids "$MARK_ENV")
 	check_rc "stop: a reload loop with action stop ends tend" 69
 	loop_detected stop
-	check "stop: the exited line has code=69" \
-	    eval 'ts_find 1 "^tend: (warn: )?exited " && [ "$(field code "$TS_LINE")" = 69 ]'
+	check "stop: the exited line has code=69 gave_up=reload-loop" \
+	    eval 'ts_find 1 "^tend: (warn: |error: )?exited " && [ "$(field code "$TS_LINE")" = 69 ] &&
+	        [ "$(field gave_up "$TS_LINE")" = reload-loop ]'
 	pids=$(uv_pids)
 	check "stop: uvicorn announced a reloader and a server at least ($(echo $pids))" \
 	    test "$(echo "$pids" | grep -c .)" -ge 2

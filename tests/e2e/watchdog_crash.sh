@@ -83,8 +83,11 @@ if EXIT_CODE=3 EXIT_AFTER=0.3 crash_start "crash loop" --restart-backoff 200ms \
 	        [ "$(grep -c "^crash: mode=normal" "$T/out")" = 3 ]'
 	check "crash loop: no emergency mode" \
 	    eval '[ "$(ts_count "^tend: (warn: |error: )?emergency")" = 0 ]'
-	check "crash loop: an exited line with code=69" \
-	    eval 'ts_find 1 "^tend: (warn: |error: )?exited " && [ "$(field code "$TS_LINE")" = 69 ]'
+	check "crash loop: an exited line with code=69 gave_up=crash-loop" \
+	    eval 'ts_find 1 "^tend: (warn: |error: )?exited " && [ "$(field code "$TS_LINE")" = 69 ] &&
+	        [ "$(field gave_up "$TS_LINE")" = crash-loop ]'
+	check "crash loop: tend says which limit it reached" \
+	    grep -q "giving up: .* failures within .*limit_burst" "$T/err"
 	check_sanitizers "crash loop"
 fi
 

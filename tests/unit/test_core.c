@@ -484,6 +484,7 @@ Test(core, crash_loop_without_emergency_gives_up)
 	}
 	exited(1 << 8, false);
 	cr_assert_eq(exit_code(), 69);
+	cr_assert_eq(c.change.gave_up, GAVE_UP_CRASH_LOOP, "the exited line says why");
 }
 
 Test(core, failures_spread_over_limit_interval_are_no_crash_loop)
@@ -554,6 +555,7 @@ Test(core, emergency_crash_loop_gives_up)
 			advance(c.delay);
 	}
 	cr_assert_eq(exit_code(), 69);
+	cr_assert_eq(c.change.gave_up, GAVE_UP_EMERGENCY_LOOP, "the exited line says why");
 }
 
 Test(core, emergency_recovers_to_normal_and_backs_off_the_next_try)
@@ -826,6 +828,7 @@ Test(core, reload_loop_actions)
 	feed(CE_RELOAD_LOOP, 0);
 	dies_of(SIGTERM);
 	cr_assert_eq(exit_code(), 69);
+	cr_assert_eq(c.change.gave_up, GAVE_UP_RELOAD_LOOP, "the exited line says why");
 
 	cc.loop_action = LOOP_RESTART;
 	start(cc);
@@ -879,6 +882,7 @@ Test(core, deps_failed_exits_69)
 	feed(CE_DEPS_FAILED, 0);
 	cr_assert_eq(c.state, ST_EXITED);
 	cr_assert_eq(exit_code(), 69);
+	cr_assert_eq(c.change.gave_up, GAVE_UP_DEPS, "the exited line says why");
 	cr_assert_eq(count(ACT_SPAWN), 0);
 }
 
