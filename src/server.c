@@ -264,6 +264,9 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			/* The request stays in the backlog; try again in a moment. */
 			log_warn("%s: accept (pausing %.1fs)", s->conf.name, PAUSE_TIME);
 			ev_io_stop(loop, &s->accept_io);
+			/* Set again: a one-shot timer that fired has no time left, and
+			 * would fire at once (a log line and an accept() per loop turn). */
+			ev_timer_set(&s->pause, PAUSE_TIME, 0.);
 			ev_timer_start(loop, &s->pause);
 			return;
 		}

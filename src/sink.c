@@ -204,8 +204,11 @@ sink_log(struct sink *k, const char *line, size_t len, bool now)
 			k->held = xmalloc(SINK_HELD_MAX);
 		memcpy(k->held + k->nheld, line, len);
 		k->nheld += len;
-		if (!ev_is_active(&k->hold))
+		if (!ev_is_active(&k->hold)) {
+			/* Set each time: a one-shot timer keeps no time once it fired. */
+			ev_timer_set(&k->hold, SINK_HOLD_S, 0.);
 			ev_timer_start(k->loop, &k->hold);
+		}
 		return;
 	}
 	if (k->broken || !sink_room(k, len)) {

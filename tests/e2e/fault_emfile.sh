@@ -1,7 +1,8 @@
 #!/bin/bash
 # EMFILE: tend runs out of file descriptors. Its soft RLIMIT_NOFILE is lowered under it
 # (prlimit --pid) while it probes a healthy child, so every probe socket and every spawn
-# fails; then the limit comes back. tend must log the error, not exit, not spin, and
+# fails, and a client waits in the control socket's backlog (accept fails too); then the
+# limit comes back. tend must log the error, not exit, not spin, and
 # supervise a running child again once descriptors can be had. Started with almost no
 # descriptors at all, tend must exit at once with a message instead of hanging.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +25,8 @@ for mode in $MODES; do
 	if ! start_tend "$mode" --health-url "http://127.0.0.1:$PORT/" --startup-interval 100ms \
 	    --health-interval 200ms --health-timeout 500ms --health-failure-threshold 3 \
 	    --stop-timeout 1s --restart-backoff 100ms --restart-backoff-max 500ms \
-	    --restart-limit-burst 100 -- "$SIGREC" record -o "$T/sig" -x TERM -t 60; then
+	    --restart-limit-burst 100 --status-control "$T/ctl-$mode.sock" -- \
+	    "$SIGREC" record -o "$T/sig" -x TERM -t 60; then
 		not_ok "$mode: tend did not start"
 		abort_tend
 		srv_stop
@@ -46,6 +48,12 @@ for mode in $MODES; do
 		srv_stop
 		continue
 	fi
+	# A client in the backlog that tend cannot accept: the accept must pause, not spin.
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+time.sleep(float(sys.argv[2]) + 1)' "$T/ctl-$mode.sock" "$STARVE" 2>/dev/null &
+	client=$!
 	cpu0=$(cpu_ms "$TEND_PID")
 	sleep "$STARVE"
 	cpu1=$(cpu_ms "$TEND_PID")
@@ -62,6 +70,8 @@ for mode in $MODES; do
 		    "the healthy child was stopped with cause=hang"
 	fi
 	prlimit --pid "$TEND_PID" --nofile="$soft":
+	kill "$client" 2>/dev/null
+	wait "$client" 2>/dev/null
 	nlines=$(wc -l <"$T/err")
 	if poll 15 eval 'count_children "$TEND_PID"; [ "$NCHILD" = 1 ] && [ "$(last_state)" = running ]'; then
 		ok "$mode: descriptors back: the child runs and is healthy again"

@@ -909,3 +909,92 @@ Test(output, free_never_blocks_on_a_stalled_destination, .timeout = 20)
 	ev_loop_destroy(t.loop);
 	t_free(&t);
 }
+
+/* ---- tend's own lines held while a child's line is unfinished --------------------------- */
+
+/* Two lines longer than LINEBUF_MAX, each left unfinished for a while after its first
+ * chunk went out: the stream is then in the middle of a line. */
+static void
+two_long_lines(void *arg)
+{
+	static char big[LINEBUF_MAX + 4000];
+
+	(void)arg;
+	memset(big, 'x', sizeof big);
+	fwrite(big, 1, sizeof big, stderr);
+	fflush(stderr);
+	usleep(1500 * 1000);
+	fputc('\n', stderr);
+	fwrite(big, 1, sizeof big, stderr);
+	fflush(stderr);
+	usleep(1500 * 1000);
+}
+
+struct hold_t {
+	struct t	*t;
+	ev_timer	 log_a, log_b, poll;
+	double		 at_a, at_b;		/* when each was logged */
+	double		 seen_a, seen_b;	/* when each reached tend's stderr */
+};
+
+static bool
+err_has(struct t *t, const char *s)
+{
+	return t->err.len > 0 && memmem(t->err.buf, t->err.len, s, strlen(s)) != NULL;
+}
+
+static void
+hold_log(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct hold_t	*h = w->data;
+	bool		 a = w == &h->log_a;
+	const char	*line = a ? "tend line A\n" : "tend line B\n";
+
+	(void)revents;
+	output_log(h->t->o, line, strlen(line));
+	*(a ? &h->at_a : &h->at_b) = ev_now(loop);
+}
+
+static void
+hold_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct hold_t *h = w->data;
+
+	(void)revents;
+	ev_now_update(loop);
+	if (h->seen_a == 0 && err_has(h->t, "tend line A"))
+		h->seen_a = ev_now(loop);
+	if (h->seen_b == 0 && err_has(h->t, "tend line B"))
+		h->seen_b = ev_now(loop);
+}
+
+/* Each time (not only the first) a line of tend's waits up to 0.5 s for the child's
+ * unfinished (long) line, then that line is ended for it. */
+Test(output, log_lines_wait_for_an_unfinished_line_each_time, .timeout = 60)
+{
+	struct t	t;
+	struct hold_t	h;
+
+	t_init(&t, false, -1, -1);
+	memset(&h, 0, sizeof h);
+	h.t = &t;
+	t_spawn(&t, two_long_lines, NULL);
+	ev_timer_init(&h.log_a, hold_log, 0.5, 0.);
+	ev_timer_init(&h.log_b, hold_log, 2.2, 0.);
+	ev_timer_init(&h.poll, hold_poll, 0.02, 0.02);
+	h.log_a.data = h.log_b.data = h.poll.data = &h;
+	ev_timer_start(t.loop, &h.log_a);
+	ev_timer_start(t.loop, &h.log_b);
+	ev_timer_start(t.loop, &h.poll);
+	t_run(&t);		/* until the writer is gone and everything is written */
+	ev_timer_stop(t.loop, &h.poll);
+	t_finish(&t);
+	cr_assert(h.seen_a > 0 && h.seen_b > 0, "both of tend's lines came out");
+	cr_assert_geq(h.seen_a - h.at_a, 0.4, "the first line waited (%.3f s)",
+	    h.seen_a - h.at_a);
+	cr_assert_geq(h.seen_b - h.at_b, 0.4, "the second line waited too (%.3f s)",
+	    h.seen_b - h.at_b);
+	cr_assert(memmem(t.err.buf, t.err.len, "xx\ntend line A\n", 15) != NULL,
+	    "the unfinished line was ended for tend's line");
+	t_free(&t);
+}
