@@ -326,42 +326,6 @@ on_signal(struct core *c, struct core_actions *a, int64_t now, int signo)
 	core_send_stop(c, a, now, sig, false);
 }
 
-static void
-on_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
-{
-	int64_t now = ev->now;
-
-	if (c->shutdown || c->state == ST_STOPPING || c->state == ST_EXITED)
-		return;
-	if (ev->type == CE_OP_EMERGENCY) {
-		bool was = c->forced;
-
-		/* on: emergency mode until off (no automatic recovery). off: try normal
-		 * mode now, whoever chose emergency mode. */
-		c->forced = ev->on;
-		if (ev->on && (was || c->mode == MODE_EMERGENCY)) {
-			c->recover_at = -1;
-			return;
-		}
-		if (!ev->on && c->mode == MODE_NORMAL)
-			return;
-	}
-	if (c->state == ST_WAITING)
-		return;
-	if (c->state == ST_BACKOFF) {
-		/* No child to stop: start the one asked for now. */
-		if (ev->type == CE_OP_EMERGENCY)
-			c->mode = ev->on ? MODE_EMERGENCY : MODE_NORMAL;
-		core_spawn(c, a, now, c->mode, false);
-		return;
-	}
-	if (ev->type == CE_OP_RESTART)
-		core_planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
-	else
-		core_planned_stop(c, a, now, CAUSE_OPERATOR,
-		    ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
-}
-
 /* Deadlines that have passed, then the next probe; runs after every event. */
 static void
 run_timers(struct core *c, struct core_actions *a, int64_t now)
@@ -455,7 +419,7 @@ core_handle(struct core *c, const struct core_event *ev, struct core_actions *a)
 		break;
 	case CE_OP_RESTART:
 	case CE_OP_EMERGENCY:
-		on_operator(c, a, ev);
+		core_operator(c, a, ev);
 		break;
 	case CE_SUSPEND:
 		core_suspend(c, a, now);

@@ -1,7 +1,8 @@
 /*
  * The core's failures and stops: the stop sequence (hang signal, stop signal, SIGKILL to
  * the group), the decision of what follows a failure (restart policy, crash loop,
- * emergency mode) and the backoff with jitter. The events themselves are in core.c.
+ * emergency mode), the backoff with jitter, and the operator's restart and emergency
+ * on|off, which are planned stops. The other events are in core.c.
  */
 #include "autoconf.h"
 
@@ -228,4 +229,41 @@ core_planned_stop(struct core *c, struct core_actions *a, int64_t now,
 	c->after = after;
 	c->restarts[cause]++;
 	core_begin_stop(c, a, now);
+}
+
+/* restart, emergency on|off from the control socket. */
+void
+core_operator(struct core *c, struct core_actions *a, const struct core_event *ev)
+{
+	int64_t now = ev->now;
+
+	if (c->shutdown || c->state == ST_STOPPING || c->state == ST_EXITED)
+		return;
+	if (ev->type == CE_OP_EMERGENCY) {
+		bool was = c->forced;
+
+		/* on: emergency mode until off (no automatic recovery). off: try normal
+		 * mode now, whoever chose emergency mode. */
+		c->forced = ev->on;
+		if (ev->on && (was || c->mode == MODE_EMERGENCY)) {
+			c->recover_at = -1;
+			return;
+		}
+		if (!ev->on && c->mode == MODE_NORMAL)
+			return;
+	}
+	if (c->state == ST_WAITING)
+		return;
+	if (c->state == ST_BACKOFF) {
+		/* No child to stop: start the one asked for now. */
+		if (ev->type == CE_OP_EMERGENCY)
+			c->mode = ev->on ? MODE_EMERGENCY : MODE_NORMAL;
+		core_spawn(c, a, now, c->mode, false);
+		return;
+	}
+	if (ev->type == CE_OP_RESTART)
+		core_planned_stop(c, a, now, CAUSE_OPERATOR, AFTER_SPAWN);
+	else
+		core_planned_stop(c, a, now, CAUSE_OPERATOR,
+		    ev->on ? AFTER_EMERGENCY : AFTER_RECOVER);
 }

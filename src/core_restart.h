@@ -31,6 +31,7 @@ void core_fail(struct core *, struct core_actions *, int64_t now, enum core_caus
 void core_planned_stop(struct core *, struct core_actions *, int64_t now, enum core_cause,
     enum core_after);
 double core_random(struct core *);
+void core_operator(struct core *, struct core_actions *, const struct core_event *);
 void core_window_add(struct core *, enum core_mode, int64_t now);
 bool core_window_full(const struct core *, enum core_mode, int64_t now);
 void core_window_clear(struct core *, enum core_mode);
