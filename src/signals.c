@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -113,21 +114,27 @@ signals_ignored(void)
  * Stop tend as a terminal's TSTP stops any job: unblocked for a moment at its default
  * action, so the kernel's rule applies: a process group no shell could continue (an
  * orphaned one) is not stopped, and we return at once. Else we return once continued.
+ * The whole group, as the terminal would have: a wrapper that started tend (make, a
+ * script, bash -c) must stop too, or the shell waits on it and never prompts. A TSTP
+ * already pending (a second Ctrl-Z) is dropped first, or it would stop us twice.
  */
 void
 signals_stop_self(void)
 {
-	sigset_t one;
+	static const struct timespec	zero = { 0, 0 };
+	sigset_t			one;
 
 	if (sigismember(&caught, SIGTSTP) != 1)
 		return;		/* started with TSTP ignored: it stays so */
 	sigemptyset(&one);
 	sigaddset(&one, SIGTSTP);
+	while (sigtimedwait(&one, NULL, &zero) == SIGTSTP)
+		;
 	if (sigprocmask(SIG_UNBLOCK, &one, NULL) != 0) {
 		log_warn("sigprocmask");
 		return;
 	}
-	if (kill(getpid(), SIGTSTP) != 0)
+	if (kill(0, SIGTSTP) != 0)
 		log_warn("kill SIGTSTP");
 	/* Delivered before kill() returned: we stopped and were continued by now. */
 	if (sigprocmask(SIG_BLOCK, &one, NULL) != 0)

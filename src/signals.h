@@ -19,7 +19,7 @@ int signals_setup(struct ev_loop *, signals_cb, void *arg);
 const sigset_t *signals_orig_mask(void);
 /* Signals to be ignored again in the children (SIGCHLD, if it was ignored). */
 const sigset_t *signals_ignored(void);
-/* Stop tend like a job stopped by the terminal's TSTP (not when its process group is
+/* Stop tend's process group like a job stopped by the terminal's TSTP (not when it is
  * orphaned); returns when continued. */
 void signals_stop_self(void);
 void signals_teardown(struct ev_loop *);

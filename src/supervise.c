@@ -234,13 +234,16 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 		supervise_reap(s);
 		return;
 	}
-	/* --dev: the terminal's own TSTP (SI_KERNEL: Ctrl-Z), not a kill -TSTP, which is
-	 * passed on. (Without --dev the child has the terminal: see supervise_reap.) */
-	if (si->ssi_signo == SIGTSTP && s->job_control && !s->foreground &&
-	    si->ssi_code == SI_KERNEL) {
+	/* The terminal's own TSTP (SI_KERNEL: Ctrl-Z), not a kill -TSTP, which is passed
+	 * on: with --dev, or between children (without --dev a child has the terminal,
+	 * and its stop is seen in supervise_reap). */
+	if (si->ssi_signo == SIGTSTP && s->job_control && si->ssi_code == SI_KERNEL) {
 		supervise_suspend(s);
 		return;
 	}
+	/* fg after bg: the shell gave tend's group the terminal; the child had it. */
+	if (si->ssi_signo == SIGCONT)
+		supervise_give_terminal(s);
 	/* tend's own SIGPIPE (a write to a closed pipe) is not the child's business. */
 	if (si->ssi_pid == (uint32_t)getpid() && si->ssi_code == SI_USER)
 		return;

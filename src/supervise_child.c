@@ -102,11 +102,21 @@ leftovers_alive(struct supervisor *s)
 	return child_group_alive(s->pgid) || strays_left();
 }
 
+/* fg: when tend's group has the terminal (the shell gave it back), a child that had it
+ * gets it again. SIGTTOU is blocked, so a background tend is not stopped by trying. */
+void
+supervise_give_terminal(struct supervisor *s)
+{
+	if (s->foreground && s->pid > 0 && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	    tcsetpgrp(STDIN_FILENO, s->pgid) != 0)
+		log_debug("tcsetpgrp: %s", strerror(errno));
+}
+
 /*
  * Ctrl-Z: the child's group stops, then tend, so the shell that started tend sees its
  * job stopped and takes the terminal back. We run on here once fg or bg continues us:
- * after fg (tend's group has the terminal again) a child that had the terminal gets it
- * back, then the group continues.
+ * after fg a child that had the terminal gets it back, then the group continues. As
+ * PID 1 tend cannot stop: nobody could continue the child either, so it runs on.
  */
 void
 supervise_suspend(struct supervisor *s)
@@ -114,27 +124,44 @@ supervise_suspend(struct supervisor *s)
 	struct core_event ev = supervise_event(CE_SUSPEND);
 
 	supervise_feed(s, &ev);
-	log_info("suspended (Ctrl-Z); fg or bg continues tend and the child");
-	signals_stop_self();
-	if (s->foreground && s->pid > 0 && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
-	    tcsetpgrp(STDIN_FILENO, s->pgid) != 0)
-		log_debug("tcsetpgrp: %s", strerror(errno));
+	if (s->job_control) {
+		log_info("suspended (Ctrl-Z); fg or bg continues tend and the child");
+		signals_stop_self();
+		supervise_give_terminal(s);
+	} else
+		log_info("Ctrl-Z: tend is PID 1 and cannot stop; the child continues");
 	ev = supervise_event(CE_RESUME);
 	supervise_feed(s, &ev);
 }
 
-/* Without --dev the child's group has the terminal, so Ctrl-Z stops it, not tend: seen
- * here as the main child stopped by SIGTSTP. (A kill -STOP is left alone.) */
+/*
+ * The child's group has the terminal, so Ctrl-Z stops it, not tend: seen here as the
+ * main child stopped by SIGTSTP. After a bg the child's read of the terminal stops it
+ * too (TTIN, TTOU): a later fg gave tend's group the terminal without a SIGCONT (bash
+ * continues no running job), so hand it over now; still in the background, tend stops
+ * with the child, as a job would. (A kill -STOP is left alone.)
+ */
 static void
 check_stopped(struct supervisor *s)
 {
-	siginfo_t si;
+	siginfo_t	si;
 
 	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)s->pid, &si, WSTOPPED | WNOHANG) != 0 || si.si_pid != s->pid)
+	if (waitid(P_PID, (id_t)s->pid, &si, WSTOPPED | WNOHANG) != 0 || si.si_pid != s->pid ||
+	    si.si_code != CLD_STOPPED)
 		return;
-	if (si.si_code == CLD_STOPPED && si.si_status == SIGTSTP)
+	if (si.si_status == SIGTSTP) {
 		supervise_suspend(s);
+		return;
+	}
+	if ((si.si_status != SIGTTIN && si.si_status != SIGTTOU) || !s->job_control)
+		return;
+	if (tcgetpgrp(STDIN_FILENO) != getpgrp()) {
+		supervise_suspend(s);
+		return;
+	}
+	supervise_give_terminal(s);
+	child_kill(s->pid, s->pgid, true, SIGCONT);
 }
 
 void
@@ -179,7 +206,7 @@ supervise_reap(struct supervisor *s)
 	int			err;
 
 	child_reap(on_reaped, s);
-	if (!s->reaped_main && s->pid > 0 && s->job_control && s->foreground)
+	if (!s->reaped_main && s->pid > 0 && s->foreground)
 		check_stopped(s);
 	if (s->reaped_main) {
 		s->reaped_main = false;

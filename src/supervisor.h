@@ -67,6 +67,8 @@ void supervise_kill(struct supervisor *, const struct core_action *);
 void supervise_reap(struct supervisor *);
 /* Ctrl-Z: stop the child's group and tend; on fg/bg continue both (job_control). */
 void supervise_suspend(struct supervisor *);
+/* fg: the terminal back to the child when tend's group has it (foreground). */
+void supervise_give_terminal(struct supervisor *);
 /* While stopping with the main child gone: CE_GROUP_GONE once nothing is left. */
 void supervise_check_group(struct supervisor *);
 void supervise_group_poll_cb(struct ev_loop *, ev_timer *, int);

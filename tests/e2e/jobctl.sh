@@ -7,8 +7,9 @@
 # than the probes' hang bound is no hang: the probe under way is asked again and the
 # child is not restarted. Without --dev the child has the terminal, so Ctrl-Z stops it:
 # tend sees that and stops too; on fg it gives the terminal back to the child (a ^C then
-# reaches the child: 130). A kill -TSTP (not the terminal's) is passed on as before:
-# tend does not stop.
+# reaches the child: 130). The same after bg then fg, and when tend is started by a
+# wrapper (bash -c), which must stop too, or the shell never prompts. A kill -TSTP (not
+# the terminal's) is passed on as before: tend does not stop.
 . "$(dirname "$0")/lib.sh"
 
 need_pty
@@ -67,6 +68,15 @@ def state(p):
         return "gone"
     return s[s.rindex(")") + 2:].split()[0]
 
+def tpgid(p):
+    """The foreground process group of p's terminal."""
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            s = f.read()
+    except OSError:
+        return -1
+    return int(s[s.rindex(")") + 2:].split()[5])
+
 def read(path):
     try:
         with open(path) as f:
@@ -74,8 +84,12 @@ def read(path):
     except OSError:
         return ""
 
-def tend_pid():
-    """The tend that bash runs."""
+def tend_pid(wrapped=False):
+    """The tend that bash runs (through the bash -c it runs, when wrapped)."""
+    parents = [bash]
+    if wrapped:
+        parents = [int(p) for p in os.listdir("/proc") if p.isdigit() and
+                   (state(int(p)) != "gone") and ppid(int(p)) == bash]
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
@@ -85,9 +99,17 @@ def tend_pid():
         except OSError:
             continue
         comm = s[s.index("(") + 1:s.rindex(")")]
-        if comm == "tend" and int(s[s.rindex(")") + 2:].split()[1]) == bash:
+        if comm == "tend" and int(s[s.rindex(")") + 2:].split()[1]) in parents:
             return int(p)
     return 0
+
+def ppid(p):
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            s = f.read()
+    except OSError:
+        return 0
+    return int(s[s.rindex(")") + 2:].split()[1])
 
 def type_(s):
     os.write(fd, s.encode())
@@ -95,15 +117,17 @@ def type_(s):
 def prompts():
     return text().count("PROMPT$ ")
 
-def run(args):
+def run(args, wrapped=False):
     """Start tend as bash's foreground job; its pid (0: it did not show up)."""
     for f in (counter, d + "/pid"):
         if os.path.exists(f):
             os.unlink(f)
-    type_(" ".join(shlex.quote(a) for a in [tend] + args) + "\n")
-    pid = 0
-    until(10, lambda: tend_pid() != 0)
-    return tend_pid()
+    line = " ".join(shlex.quote(a) for a in [tend] + args)
+    if wrapped:
+        line = "bash -c %s" % shlex.quote(line + "; exit $?")
+    type_(line + "\n")
+    until(10, lambda: tend_pid(wrapped) != 0)
+    return tend_pid(wrapped)
 
 def end_job(label):
     """^C the job; bash then says its status."""
@@ -120,25 +144,43 @@ until(10, lambda: prompts() >= 1)
 loop = "echo $$ >%s/pid; i=0; while :; do i=$((i+1)); echo $i >%s; sleep 0.05; done" % (
     d, counter)
 
-for dev in (True, False):
-    tag = "--dev" if dev else "no --dev"
+for tag, dev, bg, wrapped in (("--dev", True, False, False),
+                               ("no --dev", False, False, False),
+                               ("no --dev, bg then fg", False, True, False),
+                               ("no --dev, under bash -c", False, False, True)):
     pid = run((["--dev"] if dev else []) + ["--restart-policy", "never", "--",
-                                            "sh", "-c", loop])
+                                            "sh", "-c", loop], wrapped)
     until(10, lambda: read(counter) != "")
     child = int(read(d + "/pid") or 0)
     n = prompts()
+    mark = len(text())
     type_("\x1a")
     res[tag + ", ctrl-z: tend and the child stopped"] = pid != 0 and child != 0 and until(
         10, lambda: state(pid) == "T" and state(child) == "T")
     res[tag + ", ctrl-z: bash says Stopped and prompts"] = until(
-        10, lambda: prompts() > n and "Stopped" in text())
+        10, lambda: prompts() > n and "Stopped" in text()[mark:])
+    if not res[tag + ", ctrl-z: bash says Stopped and prompts"]:
+        for p in (child, pid):    # a wedged terminal: free it for the checks to come
+            if p:
+                os.kill(p, signal.SIGKILL)
+        until(10, lambda: prompts() > n)
     n1 = read(counter)
     pump(0.6)
     res[tag + ", ctrl-z: the child does nothing while stopped"] = read(counter) == n1
+    if bg:
+        n = prompts()
+        type_("bg\n")
+        res[tag + ": both run in the background"] = until(
+            10, lambda: prompts() > n and state(pid) not in ("T", "gone") and
+            state(child) not in ("T", "gone"))
+        n1 = read(counter)
     type_("fg\n")
     res[tag + ", fg: both run again"] = until(
         10, lambda: state(pid) not in ("T", "gone") and state(child) not in ("T", "gone")
         and read(counter) != n1)
+    if not dev and not bg:    # after bg, fg sends no SIGCONT: the child's read tells
+        res[tag + ", fg: the child has the terminal again"] = until(
+            10, lambda: tpgid(child) == child)
     rc = end_job(tag)
     res[tag + ", fg: ^C ends it (rc=%s, expected 130)" % rc] = rc == "130"
 
@@ -160,13 +202,13 @@ end_job("kill")
 start = len(text())
 pid = run(["--dev", "--restart-policy", "always",
            "--health-url", "http://127.0.0.1:%s/health" % port,
-           "--health-interval", "300ms", "--health-timeout", "1s",
+           "--health-interval", "300ms", "--health-timeout", "2s",
            "--health-failure-threshold", "2", "--startup-timeout", "20s", "--"] + app)
 res["probes: running"] = until(30, lambda: "running from=starting" in text()[start:])
 n = prompts()
 type_("\x1a")
 res["probes: stopped by ^Z"] = until(10, lambda: state(pid) == "T" and prompts() > n)
-time.sleep(4)    # over twice the hang bound (2 x 300ms + 1s)
+time.sleep(5)    # about twice the hang bound (2 x 300ms + 2s)
 type_("fg\n")
 pump(3)
 t = text()[start:]

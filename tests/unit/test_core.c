@@ -1049,3 +1049,34 @@ Test(core, suspend_while_running_is_no_hang)
 	feed(CE_RESUME, 0);	/* a resume without a suspend changes nothing */
 	cr_assert_eq(c.state, ST_RUNNING);
 }
+
+/* The other clocks stand still too: a backoff, and the healthy time reset_after counts. */
+Test(core, suspend_holds_backoff_and_reset_after)
+{
+	struct core_conf	cc = conf(true);
+	int64_t			left;
+
+	start_running(cc);
+	advance(cc.reset_after - 1000);		/* healthy for 59 s: no reset yet */
+	feed(CE_SUSPEND, 0);
+	now += 30000;
+	feed(CE_RESUME, 0);
+	cr_assert(c.reset_pending, "30 s stopped are no healthy time");
+	advance(999);
+	cr_assert(c.reset_pending);
+	advance(cc.health_interval);
+	cr_assert_not(c.reset_pending, "reset after 60 s of healthy time");
+
+	start(conf(false));
+	exited(3 << 8, false);
+	cr_assert_eq(c.state, ST_BACKOFF);
+	left = c.backoff_until - now;
+	cr_assert_gt(left, 0);
+	feed(CE_SUSPEND, 0);
+	now += 600000;
+	feed(CE_RESUME, 0);
+	cr_assert_eq(c.state, ST_BACKOFF, "the backoff is not over by the pause");
+	cr_assert_eq(c.backoff_until - now, left, "it goes on where it stood");
+	advance(left);
+	cr_assert_eq(c.state, ST_RUNNING);
+}
