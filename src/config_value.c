@@ -197,6 +197,10 @@ config_value_set(struct config *cfg, const struct config_key *k, const char *s,
 			snprintf(err, len, "empty pattern");
 			return -1;
 		}
+		if (parse_regex_check(s, &why) == -1) {
+			snprintf(err, len, "bad regular expression '%s': %s", q, why);
+			return -1;
+		}
 		if ((r = regcomp(&re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
 			char msg[128];
 

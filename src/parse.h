@@ -21,6 +21,12 @@ int parse_signal(const char *);
 /* "TERM" for 15, "RTMIN+2" ...; never NULL (a number for unknown ones, static buffer). */
 const char *signal_name(int signo);
 
+/* Is this POSIX extended regex safe to give regcomp()? Refuses adjacent repetitions and
+ * patterns whose compiled form would pass PARSE_REGEX_MAX nodes (an estimate). 0 or -1
+ * with a static reason. regcomp() still checks the syntax. */
+#define PARSE_REGEX_MAX 10000
+int parse_regex_check(const char *, const char **why);
+
 /* yes/no/true/false/on/off/1/0 -> 1/0; -1 if bad. */
 int parse_bool(const char *);
 

@@ -510,3 +510,35 @@ Test(exit, real_children)
 		cr_assert_eq(exit_code_of_status(status), 128 + SIGUSR1);
 	}
 }
+
+/* Patterns glibc's regcomp() would take gigabytes for are refused before it runs. */
+Test(regex, repetition_is_bounded)
+{
+	const char	*why;
+	char		 deep[200];
+	int		 i;
+
+	cr_assert_eq(parse_regex_check("(detected (file )?changes? in .*Reloading|Started "
+	    "reloader process)", &why), 0, "the default");
+	cr_assert_eq(parse_regex_check("a{1,255}b+(cd)*[]x+*]{2}[[:alpha:]+*]+\\++", &why), 0);
+	cr_assert_eq(parse_regex_check("(a+)+", &why), 0, "small nesting is fine");
+	cr_assert_eq(parse_regex_check("(a{100}){99}", &why), 0, "9999 nodes");
+	cr_assert_eq(parse_regex_check("a{,x}{", &why), 0, "not intervals: characters");
+	cr_assert_eq(parse_regex_check("reload++++++++", &why), -1);
+	cr_assert_str_eq(why, "a repetition of a repetition (undefined in POSIX)");
+	cr_assert_eq(parse_regex_check("a*?", &why), -1);
+	cr_assert_eq(parse_regex_check("a{2}{3}", &why), -1);
+	cr_assert_eq(parse_regex_check("(a{100}){100}", &why), -1, "10100 nodes");
+	cr_assert_eq(parse_regex_check("a{20000}", &why), -1);
+	cr_assert_eq(parse_regex_check("x{99999999999999999999}", &why), -1, "no overflow");
+	/* ((((a+)+)+)+...): doubles with every level. */
+	for (i = 0; i < 20; i++)
+		deep[i] = '(';
+	deep[20] = 'a';
+	for (i = 0; i < 20; i++)
+		memcpy(deep + 21 + 2 * i, ")+", 2);
+	deep[61] = '\0';
+	cr_assert_eq(parse_regex_check(deep, &why), -1, "%s", deep);
+	deep[21 + 2 * 8] = '\0';	/* 8 levels: 2^8 */
+	cr_assert_eq(parse_regex_check(deep + 12, &why), 0, "%s", deep + 12);
+}
