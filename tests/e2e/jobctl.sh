@@ -99,7 +99,8 @@ def tend_pid(wrapped=False):
         except OSError:
             continue
         comm = s[s.index("(") + 1:s.rindex(")")]
-        if comm == "tend" and int(s[s.rindex(")") + 2:].split()[1]) in parents:
+        fields = s[s.rindex(")") + 2:].split()
+        if comm == "tend" and fields[0] != "Z" and int(fields[1]) in parents:
             return int(p)
     return 0
 
@@ -122,6 +123,8 @@ def run(args, wrapped=False):
     for f in (counter, d + "/pid"):
         if os.path.exists(f):
             os.unlink(f)
+    # The last run's tend must be gone first, or the lookup below could find it.
+    until(10, lambda: tend_pid() == 0 and tend_pid(True) == 0)
     line = " ".join(shlex.quote(a) for a in [tend] + args)
     if wrapped:
         line = "bash -c %s" % shlex.quote(line + "; exit $?")
