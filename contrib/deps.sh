@@ -7,10 +7,11 @@ TEND_PKGS_BUILD=(build-essential autoconf automake libtool pkg-config
 	libev-dev libinih-dev libsystemd-dev libc-ares-dev)
 # To run the demo app and the test apps (Debian's /usr/bin/python3 has them).
 TEND_PKGS_APPS=(python3-uvicorn python3-fastapi python3-starlette curl)
-# To run every test: Criterion, ps/pgrep, unshare, clang for the fuzz targets
+# To run every test: Criterion, ps/pgrep, unshare/prlimit/setsid, mount (private
+# tmpfs /run and /etc in namespaces), clang for the fuzz targets
 # (libclang-rt-dev pulls the libFuzzer runtime of Debian's default clang), valgrind,
 # python3-yaml and systemd (systemd-socket-activate, systemd-analyze) for the kit tests.
-TEND_PKGS_TEST=(libcriterion-dev procps util-linux clang libclang-rt-dev valgrind
+TEND_PKGS_TEST=(libcriterion-dev procps util-linux mount clang libclang-rt-dev valgrind
 	python3-yaml systemd)
 
 deps_log() {
