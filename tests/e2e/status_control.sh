@@ -99,12 +99,14 @@ CHILD=$(json_field "$T/s2.json" 'j["pid"]')
 # --- emergency on / off -------------------------------------------------------------------
 tc emergency on --status-control "$CTL"
 check "emergency on: exit 0 ($(cat "$T/cout"))" eval '[ "$CRC" = 0 ] && grep -q "^ok: emergency on" "$T/cout"'
-in_emergency() {
+# state_is FILE "STATE MODE FORCED": tend status --json says so (kept in $T/FILE).
+state_is() {
 	tc status --json --status-control "$CTL"
-	cp "$T/cout" "$T/s3.json"
-	[ "$(json_field "$T/s3.json" 'j["state"], j["mode"], j["forced"]')" = "emergency-running emergency True" ]
+	cp "$T/cout" "$T/$1"
+	[ "$(json_field "$T/$1" 'j["state"], j["mode"], j["forced"]')" = "$2" ]
 }
-check "the app runs in emergency mode, forced" poll 30 in_emergency
+check "the app runs in emergency mode, forced" \
+    poll 30 state_is s3.json "emergency-running emergency True"
 check "... started with EMERGENCY_MODE=1 (its line says mode=emergency)" \
     test "$(app_lines '^recover: mode=emergency')" -ge 1
 tc status --check --status-control "$CTL"
@@ -114,12 +116,7 @@ check "emergency on again: 0, already forced" \
     eval '[ "$CRC" = 0 ] && grep -q "already forced" "$T/cout"'
 tc emergency off --status-control "$CTL"
 check "emergency off: exit 0 ($(cat "$T/cout"))" eval '[ "$CRC" = 0 ] && grep -q "^ok: emergency off" "$T/cout"'
-back_normal() {
-	tc status --json --status-control "$CTL"
-	cp "$T/cout" "$T/s4.json"
-	[ "$(json_field "$T/s4.json" 'j["state"], j["mode"], j["forced"]')" = "running normal False" ]
-}
-check "back to normal mode, running" poll 30 back_normal
+check "back to normal mode, running" poll 30 state_is s4.json "running normal False"
 tc emergency off --status-control "$CTL"
 check "emergency off again: 0, not forced" eval '[ "$CRC" = 0 ] && grep -q "not forced" "$T/cout"'
 
