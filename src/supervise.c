@@ -237,6 +237,11 @@ on_signal(void *arg, const struct signalfd_siginfo *si)
 	/* The terminal's own TSTP (SI_KERNEL: Ctrl-Z), not a kill -TSTP, which is passed
 	 * on: with --dev, or between children (without --dev a child has the terminal,
 	 * and its stop is seen in supervise_reap). */
+	if (si->ssi_signo == SIGTSTP && si->ssi_code == SI_KERNEL && getpid() != 1 &&
+	    isatty(STDIN_FILENO))
+		/* The terminal's TSTP proves tend's group is its foreground job, even if
+		 * the shell handed the terminal over only after tend started and looked. */
+		s->job_control = true;
 	if (si->ssi_signo == SIGTSTP && s->job_control && si->ssi_code == SI_KERNEL) {
 		supervise_suspend(s);
 		return;
